@@ -1,0 +1,1 @@
+"""The event-sourcing kernel every eJia service uses (no domain rules here)."""

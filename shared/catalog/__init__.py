@@ -1,0 +1,10 @@
+"""The platform's event catalog. Each service's published events are
+registered in a module here, so that consumers validate against the same
+schemas without importing the producing service."""
+from .registry import EventCatalog, EventSpec, InvalidEvent
+
+catalog = EventCatalog()
+
+from . import orgs  # noqa: E402,F401  (registers the orgs events)
+
+__all__ = ["catalog", "EventCatalog", "EventSpec", "InvalidEvent"]

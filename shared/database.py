@@ -1,0 +1,66 @@
+"""One SQLAlchemy engine per service database (SQLite file or PostgreSQL)."""
+from sqlalchemy import create_engine, event, text
+from sqlalchemy.engine import make_url
+
+from .tables import kernel_metadata
+
+
+def ensure_database(url: str):
+    """Create the PostgreSQL database named in ``url`` if it does not exist yet."""
+    parsed = make_url(url)
+    if not parsed.drivername.startswith("postgresql"):
+        return
+    admin = create_engine(parsed.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            exists = conn.execute(text("SELECT 1 FROM pg_database WHERE datname = :n"),
+                                  {"n": parsed.database}).scalar()
+            if not exists:
+                conn.execute(text(f'CREATE DATABASE "{parsed.database}"'))
+    finally:
+        admin.dispose()
+
+
+class Database:
+    """The engine of one service's database, with the kernel's tables and the
+    service's own read-model tables created on first use."""
+
+    def __init__(self, url: str, *metadatas, pool_size: int = 10):
+        self.url = url
+        parsed = make_url(url)
+        self.is_sqlite = parsed.drivername.startswith("sqlite")
+        if self.is_sqlite:
+            self.engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
+            event.listen(self.engine, "connect", _sqlite_pragmas)
+            event.listen(self.engine, "begin", _sqlite_begin_immediate)
+        else:
+            ensure_database(url)
+            self.engine = create_engine(url, pool_size=pool_size, max_overflow=pool_size,
+                                        pool_pre_ping=True)
+        for metadata in (kernel_metadata, *metadatas):
+            metadata.create_all(self.engine)
+
+    def begin(self):
+        """A connection in a transaction: ``with db.begin() as conn: ...``."""
+        return self.engine.begin()
+
+    def connect(self):
+        return self.engine.connect()
+
+    def dispose(self):
+        self.engine.dispose()
+
+
+def _sqlite_pragmas(dbapi_conn, _record):
+    dbapi_conn.isolation_level = None  # let SQLAlchemy's "begin" listener issue BEGIN
+    cursor = dbapi_conn.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.close()
+
+
+def _sqlite_begin_immediate(conn):
+    # Take the write lock at BEGIN so that read-then-write transactions
+    # serialise instead of failing halfway with "database is locked".
+    conn.exec_driver_sql("BEGIN IMMEDIATE")

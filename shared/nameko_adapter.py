@@ -1,0 +1,235 @@
+"""Everything that ties the kernel to nameko and eventlet lives here, so that
+the store, outbox, inbox and the services' domain code never import them.
+
+- ``EventSourcing``: a dependency provider handing each worker a unit of
+  work and an inbox, and running the outbox relay (after each commit, and on
+  a timer sweep that catches up after a broker outage);
+- ``event_consumer``: an event handler that validates against the catalog,
+  retries a failing message a bounded number of times, then parks it on a
+  dead-letter queue with the reason, and goes on with the next one;
+- ``domain_rpc``: ``@rpc`` whose domain errors travel to the caller intact;
+- ``CallContext``: the actor and correlation id carried across RPC calls;
+- ``prepare_memory_transport``: the two fixes embedded mode needs.
+"""
+import logging
+import threading
+import uuid
+
+import eventlet
+from nameko.events import SERVICE_POOL, EventHandler
+from nameko.exceptions import deserialize_to_instance
+from nameko.extensions import DependencyProvider
+from nameko.rpc import rpc
+
+from . import codec
+from .bus import Message, PublishFailed, Publisher
+from .catalog import InvalidEvent, catalog
+from .database import Database
+from .envelope import CommandContext, Envelope
+from .errors import DOMAIN_ERRORS
+from .inbox import Inbox
+from .outbox import OutboxRelay
+from .store import EventStore, UnitOfWork
+
+log = logging.getLogger(__name__)
+
+for _error in DOMAIN_ERRORS:
+    deserialize_to_instance(_error)
+
+domain_rpc = rpc(expected_exceptions=DOMAIN_ERRORS)
+
+ACTOR_KEY = "ejia_actor"
+CORRELATION_KEY = "ejia_correlation_id"
+ATTEMPT_HEADER = "x-ejia-attempt"
+
+
+def db_url(config, service):
+    try:
+        return config["DB_URIS"][service]
+    except KeyError:
+        raise RuntimeError(f"config has no DB_URIS.{service}: set EJIA_{service.upper()}_DB_URL") from None
+
+
+class CallContext(DependencyProvider):
+    """Reads and sets who is acting, carried in nameko's context data."""
+
+    def get_dependency(self, worker_ctx):
+        return _CallContext(worker_ctx)
+
+
+class _CallContext:
+    def __init__(self, worker_ctx):
+        self._data = worker_ctx.context_data
+        self._call_id = worker_ctx.call_id
+
+    def set(self, actor=None, correlation_id=None):
+        self._data[ACTOR_KEY] = actor
+        self._data[CORRELATION_KEY] = correlation_id or str(uuid.uuid4())
+
+    def command_context(self) -> CommandContext:
+        return CommandContext(actor=self._data.get(ACTOR_KEY),
+                              correlation_id=self._data.get(CORRELATION_KEY) or self._call_id)
+
+
+class Kernel:
+    """What a worker gets: units of work, the inbox, and direct reads."""
+
+    def __init__(self, provider, worker_ctx):
+        self._provider = provider
+        self.db = provider.db
+        self.store = provider.store
+        self.inbox = provider.inbox
+        self.context = _CallContext(worker_ctx).command_context()
+
+    def unit_of_work(self, context: CommandContext | None = None) -> UnitOfWork:
+        return UnitOfWork(self.db, self.store, context or self.context,
+                          on_commit=self._provider.kick_relay)
+
+    def handle_once(self, consumer: str, envelope: Envelope, apply) -> bool:
+        return self.inbox.handle(consumer, envelope, apply)
+
+
+class EventSourcing(DependencyProvider):
+    def __init__(self, service: str, projectors=(), metadatas=(), sweep_interval: float = 1.0):
+        self.service = service
+        self.projectors = projectors
+        self.metadatas = metadatas
+        self.sweep_interval = sweep_interval
+
+    def setup(self):
+        config = self.container.config
+        self.db = Database(db_url(config, self.service), *self.metadatas)
+        self.store = EventStore(self.service, catalog, self.projectors)
+        self.inbox = Inbox(self.db)
+        self.publisher = Publisher(config["AMQP_URI"])
+        self.relay = OutboxRelay(self.db, self.publisher)
+        self._wake = threading.Event()
+        self._running = False
+        self._thread = None
+
+    def start(self):
+        self._running = True
+        self._thread = self.container.spawn_managed_thread(self._relay_loop)
+
+    def stop(self):
+        self._running = False
+        self._wake.set()
+        if self._thread is not None:
+            self._thread.wait()
+        self.publisher.close()
+        self.db.dispose()
+
+    def kill(self):
+        self._running = False
+        if self._thread is not None:
+            self._thread.kill()
+        self.publisher.close()
+
+    def kick_relay(self):
+        self._wake.set()
+
+    def _relay_loop(self):
+        while self._running:
+            self._wake.wait(self.sweep_interval)
+            self._wake.clear()
+            if not self._running:
+                break
+            try:
+                self.relay.publish_pending()
+            except PublishFailed as exc:
+                log.warning("%s outbox: broker unavailable (%s); will retry", self.service, exc)
+            except Exception:
+                log.exception("%s outbox relay failed; will retry", self.service)
+            eventlet.sleep(0)
+
+    def get_dependency(self, worker_ctx):
+        return Kernel(self, worker_ctx)
+
+
+class ReliableEventHandler(EventHandler):
+    """An event handler that is given a validated, upcast ``Envelope``.
+
+    A message that is not a valid event is dead-lettered at once; one whose
+    handler raises is retried (re-queued at the back) up to ``max_attempts``
+    times, then dead-lettered with the error. Either way it is acked and the
+    consumer goes on.
+    """
+
+    max_attempts = 3
+
+    def __init__(self, source_service, event_type, **kwargs):
+        kwargs.setdefault("handler_type", SERVICE_POOL)
+        super().__init__(source_service, event_type, reliable_delivery=True,
+                         requeue_on_error=False, **kwargs)
+
+    def setup(self):
+        super().setup()
+        self.consumer_name = f"{self.container.service_name}.{self.method_name}"
+        self._publisher = Publisher(self.container.config["AMQP_URI"])
+
+    def stop(self):
+        super().stop()
+        self._publisher.close()
+
+    def handle_message(self, body, message):
+        try:
+            envelope = catalog.from_wire(body)
+        except InvalidEvent as exc:
+            self._dead_letter(body, message, f"invalid event: {exc}")
+            return
+        super().handle_message(envelope, message)
+
+    def handle_message_processed(self, message, result=None, exc_info=None):
+        if exc_info is not None:
+            attempt = int(message.headers.get(ATTEMPT_HEADER, 1))
+            error = f"{exc_info[0].__name__}: {exc_info[1]}"
+            if attempt < self.max_attempts:
+                log.warning("%s failed on attempt %s (%s); retrying", self.consumer_name, attempt, error)
+                try:
+                    self._publisher.publish_batch([Message(
+                        "", self.queue.name, codec.dumps(message.payload),
+                        message_id=message.properties.get("message_id"),
+                        headers={ATTEMPT_HEADER: attempt + 1})])
+                except PublishFailed:
+                    self.queue_consumer.requeue_message(message)
+                    return
+            elif not self._dead_letter(message.payload, message,
+                                       f"failed {attempt} times: {error}", ack=False):
+                return
+        self.queue_consumer.ack_message(message)
+
+    def _dead_letter(self, body, message, reason, ack=True):
+        log.error("%s dead-lettered a message: %s", self.consumer_name, reason)
+        try:
+            self._publisher.send_dead_letter(self.consumer_name, body, reason)
+        except Exception:
+            log.exception("%s could not dead-letter; requeueing", self.consumer_name)
+            self.queue_consumer.requeue_message(message)
+            return False
+        if ack:
+            self.queue_consumer.ack_message(message)
+        return True
+
+
+event_consumer = ReliableEventHandler.decorator
+
+
+def prepare_memory_transport(polling_interval: float = 0.005):
+    """Make nameko usable over kombu's memory:// transport (STACK.md):
+    poll fast, and give RPC replies the content type nameko looks for."""
+    from kombu.transport import virtual
+    from nameko import rpc as nameko_rpc
+
+    virtual.Transport.polling_interval = polling_interval
+    if getattr(nameko_rpc.Responder, "_ejia_patched", False):
+        return
+    original = nameko_rpc.Responder.send_response
+
+    def send_response(self, result, exc_info):
+        properties = self.message.properties
+        if "content_type" not in properties:
+            properties["content_type"] = self.message.content_type
+        return original(self, result, exc_info)
+
+    nameko_rpc.Responder.send_response = send_response
+    nameko_rpc.Responder._ejia_patched = True

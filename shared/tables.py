@@ -1,0 +1,53 @@
+"""The kernel's tables, present in every service database."""
+from sqlalchemy import (BigInteger, Column, DateTime, Index, Integer, MetaData, String, Table,
+                        Text, UniqueConstraint)
+
+kernel_metadata = MetaData()
+
+Position = BigInteger().with_variant(Integer, "sqlite")
+
+events = Table(
+    "events", kernel_metadata,
+    Column("position", Position, primary_key=True, autoincrement=True),
+    Column("event_id", String(36), nullable=False, unique=True),
+    Column("event_type", String(100), nullable=False),
+    Column("event_version", Integer, nullable=False),
+    Column("aggregate_type", String(50), nullable=False),
+    Column("aggregate_id", String(64), nullable=False),
+    Column("aggregate_version", Integer, nullable=False),
+    Column("occurred_at", DateTime(timezone=True), nullable=False),
+    Column("correlation_id", String(64)),
+    Column("causation_id", String(64)),
+    Column("actor", String(100)),
+    Column("payload", Text, nullable=False),
+    # The optimistic lock: two writers of one stream version cannot both commit.
+    UniqueConstraint("aggregate_id", "aggregate_version", name="uq_events_stream_version"),
+)
+
+outbox = Table(
+    "outbox", kernel_metadata,
+    Column("id", Position, primary_key=True, autoincrement=True),
+    Column("event_id", String(36), nullable=False, unique=True),
+    Column("exchange", String(100), nullable=False),
+    Column("routing_key", String(100), nullable=False),
+    Column("body", Text, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("published_at", DateTime(timezone=True)),
+)
+Index("ix_outbox_unpublished", outbox.c.id,
+      postgresql_where=outbox.c.published_at.is_(None),
+      sqlite_where=outbox.c.published_at.is_(None))
+
+inbox = Table(
+    "inbox", kernel_metadata,
+    Column("consumer", String(150), primary_key=True),
+    Column("event_id", String(36), primary_key=True),
+    Column("processed_at", DateTime(timezone=True), nullable=False),
+)
+
+projection_versions = Table(
+    "projection_versions", kernel_metadata,
+    Column("projection", String(100), primary_key=True),
+    Column("aggregate_id", String(64), primary_key=True),
+    Column("version", Integer, nullable=False),
+)
