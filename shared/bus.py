@@ -130,6 +130,8 @@ class Publisher:
                 queue = dead_letter_queue(consumer)
                 queue(self._channel).declare()
                 raw = isinstance(body, (bytes, str))
+                if isinstance(body, str):
+                    body = body.encode("utf-8")
                 Producer(self._channel).publish(
                     body, exchange=queue.exchange, routing_key=consumer, delivery_mode=2,
                     **({"content_type": "application/octet-stream", "content_encoding": "binary"}

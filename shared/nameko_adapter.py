@@ -198,10 +198,13 @@ class ReliableEventHandler(EventHandler):
                 return
         self.queue_consumer.ack_message(message)
 
+    def handle_undecodable(self, message, exc):
+        self._dead_letter(message.body, message, f"undecodable body: {exc}")
+
     def _dead_letter(self, body, message, reason, ack=True):
-        log.error("%s dead-lettered a message: %s", self.consumer_name, reason)
         try:
             self._publisher.send_dead_letter(self.consumer_name, body, reason)
+            log.error("%s dead-lettered a message: %s", self.consumer_name, reason)
         except Exception:
             log.exception("%s could not dead-letter; requeueing", self.consumer_name)
             self.queue_consumer.requeue_message(message)
@@ -212,6 +215,27 @@ class ReliableEventHandler(EventHandler):
 
 
 event_consumer = ReliableEventHandler.decorator
+
+
+def _route_decode_errors_to_dead_letters():
+    """kombu acks and drops a message whose body it cannot decode; give it to
+    the reliable handler that consumed it instead, which dead-letters it."""
+    from nameko.messaging import QueueConsumer
+
+    original = QueueConsumer.on_decode_error
+
+    def on_decode_error(self, message, exc):
+        tag = message.delivery_info.get("consumer_tag")
+        for provider, consumer in list(self._consumers.items()):
+            if isinstance(provider, ReliableEventHandler) and tag in consumer._active_tags.values():
+                provider.handle_undecodable(message, exc)
+                return
+        original(self, message, exc)
+
+    QueueConsumer.on_decode_error = on_decode_error
+
+
+_route_decode_errors_to_dead_letters()
 
 
 def prepare_memory_transport(polling_interval: float = 0.005):
