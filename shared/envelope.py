@@ -17,7 +17,7 @@ class EnvelopeSchema(Schema):
     aggregate_type = fields.String(required=True)
     aggregate_id = fields.String(required=True, validate=validate.Length(min=1, max=64))
     aggregate_version = fields.Integer(required=True, validate=validate.Range(min=1))
-    occurred_at = fields.AwareDateTime(required=True, default_timezone=dt.timezone.utc)
+    occurred_at = fields.AwareDateTime(required=True)
     correlation_id = fields.String(required=True, allow_none=True)
     causation_id = fields.String(required=True, allow_none=True)
     actor = fields.String(required=True, allow_none=True)

@@ -1,6 +1,26 @@
 """The kernel's tables, present in every service database."""
+import datetime as dt
+
 from sqlalchemy import (BigInteger, Column, DateTime, Index, Integer, MetaData, String, Table,
                         Text, UniqueConstraint)
+from sqlalchemy.types import TypeDecorator
+
+
+class UTCDateTime(TypeDecorator):
+    """Timezone-aware UTC on every backend (SQLite drops the offset on its own)."""
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is not None and value.tzinfo is None:
+            raise ValueError("naive datetime; use timezone-aware UTC")
+        return value.astimezone(dt.timezone.utc) if value is not None else None
+
+    def process_result_value(self, value, dialect):
+        if value is None:
+            return None
+        return value.replace(tzinfo=dt.timezone.utc) if value.tzinfo is None else value.astimezone(dt.timezone.utc)
+
 
 kernel_metadata = MetaData()
 
@@ -15,9 +35,9 @@ events = Table(
     Column("aggregate_type", String(50), nullable=False),
     Column("aggregate_id", String(64), nullable=False),
     Column("aggregate_version", Integer, nullable=False),
-    Column("occurred_at", DateTime(timezone=True), nullable=False),
-    Column("correlation_id", String(64)),
-    Column("causation_id", String(64)),
+    Column("occurred_at", UTCDateTime(), nullable=False),
+    Column("correlation_id", String(200)),  # nameko call ids ("<service>.<method>.<uuid>") exceed 64
+    Column("causation_id", String(200)),
     Column("actor", String(100)),
     Column("payload", Text, nullable=False),
     # The optimistic lock: two writers of one stream version cannot both commit.
@@ -31,8 +51,8 @@ outbox = Table(
     Column("exchange", String(100), nullable=False),
     Column("routing_key", String(100), nullable=False),
     Column("body", Text, nullable=False),
-    Column("created_at", DateTime(timezone=True), nullable=False),
-    Column("published_at", DateTime(timezone=True)),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("published_at", UTCDateTime()),
 )
 Index("ix_outbox_unpublished", outbox.c.id,
       postgresql_where=outbox.c.published_at.is_(None),
@@ -42,7 +62,7 @@ inbox = Table(
     "inbox", kernel_metadata,
     Column("consumer", String(150), primary_key=True),
     Column("event_id", String(36), primary_key=True),
-    Column("processed_at", DateTime(timezone=True), nullable=False),
+    Column("processed_at", UTCDateTime(), nullable=False),
 )
 
 projection_versions = Table(

@@ -1,0 +1,69 @@
+"""`make run` as a newcomer sees it: one process, demo data, the URL printed."""
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import requests
+
+from .conftest import ROOT, free_port
+
+
+def start_embedded(data_dir: Path, port: int):
+    return subprocess.Popen([sys.executable, "-m", "services.embedded", "--data-dir", str(data_dir),
+                             "--port", str(port)], cwd=ROOT, stdout=subprocess.PIPE,
+                            stderr=subprocess.DEVNULL, text=True, start_new_session=True)
+
+
+def wait_for_url(proc, timeout=60):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        line = proc.stdout.readline()
+        if "running at" in line:
+            return line.split("running at", 1)[1].split()[0]
+        if proc.poll() is not None:
+            raise AssertionError(f"embedded platform exited with {proc.returncode}")
+    raise AssertionError(f"no URL printed within {timeout}s")
+
+
+def stop(proc):
+    os.killpg(proc.pid, signal.SIGINT)
+    assert proc.wait(timeout=30) == 0
+
+
+def demo_root(url):
+    roots = requests.get(f"{url}/api/v1/orgs", params={"kind": "committee"}, timeout=10).json()["items"]
+    return next(org for org in roots if org["parent_id"] is None)
+
+
+def test_make_run_serves_demo_data_and_keeps_it_across_restarts(tmp_path):
+    port = free_port()
+    started = time.monotonic()
+    proc = start_embedded(tmp_path, port)
+    try:
+        url = wait_for_url(proc)
+        assert time.monotonic() - started < 60
+        root = demo_root(url)
+        tree = requests.get(f"{url}/api/v1/orgs/{root['id']}/tree", timeout=10).json()
+        kinds = set()
+        stack = [tree]
+        while stack:
+            node = stack.pop()
+            kinds.add(node["kind"])
+            stack.extend(node["children"])
+        assert {"committee", "general_branch", "branch", "group"} <= kinds
+        assert requests.get(f"{url}/docs", timeout=10).status_code == 200
+    finally:
+        stop(proc)
+
+    proc = start_embedded(tmp_path, port)
+    try:
+        url = wait_for_url(proc)
+        again = demo_root(url)
+        assert again["id"] == root["id"]  # same data, no second demo load
+        roots = requests.get(f"{url}/api/v1/orgs", params={"kind": "committee"}, timeout=10).json()
+        assert sum(org["parent_id"] is None for org in roots["items"]) == 1
+    finally:
+        stop(proc)
