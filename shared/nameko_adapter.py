@@ -59,7 +59,7 @@ class CallContext(DependencyProvider):
 
 class _CallContext:
     def __init__(self, worker_ctx):
-        self._data = worker_ctx.context_data
+        self._data = worker_ctx.data  # not .context_data: that is a copy, and set() must reach the headers
         self._call_id = worker_ctx.call_id
 
     def set(self, actor=None, correlation_id=None):

@@ -13,11 +13,12 @@ def create_committee(api, name="独墅湖党工委"):
 
 
 def founding_request(full_members=4):
+    names = ("王芳", "李强", "张伟", "刘洋", "陈晨")
     return {
         "proposed_name": "量子实验室党支部",
         "unit": {"name": "量子实验室", "unit_type": "research_institute"},
         "full_members": full_members, "probationary_members": 1,
-        "founding_members": [{"name": n} for n in ("王芳", "李强", "张伟", "刘洋")][:max(full_members, 1)],
+        "founding_members": [{"name": n} for n in names[:full_members + 1]],
         "proposed_committee": [{"role": "secretary", "name": "王芳"}],
     }
 

@@ -1,0 +1,43 @@
+"""GET /health: the gateway is up, and each service it composes answers an
+RPC within a short timeout ("degraded", 503, when one does not)."""
+import logging
+
+import eventlet
+from nameko.exceptions import MethodNotFound
+
+from .responses import json_response
+
+log = logging.getLogger(__name__)
+
+DEFAULT_TIMEOUT = 2.0
+PROBE_METHOD = "ping"
+
+
+class _NoAnswer(Exception):
+    pass
+
+
+def probe(proxy, timeout: float) -> str:
+    """"ok" when the service behind ``proxy`` answers ``ping()`` in time.
+
+    A service without a ``ping`` method still proves it is consuming its
+    queue by answering MethodNotFound, so that counts as an answer too.
+    """
+    try:
+        with eventlet.Timeout(timeout, _NoAnswer):
+            getattr(proxy, PROBE_METHOD)()
+    except MethodNotFound:
+        return "ok"
+    except _NoAnswer:
+        return "timeout"
+    except Exception as exc:
+        log.warning("health probe failed: %s: %s", type(exc).__name__, str(exc)[:200])
+        return "unavailable"
+    return "ok"
+
+
+def health_response(proxies: dict, timeout: float, headers=None):
+    services = {name: probe(proxy, timeout) for name, proxy in proxies.items()}
+    ok = all(state == "ok" for state in services.values())
+    body = {"status": "ok" if ok else "degraded", "service": "gateway", "services": services}
+    return json_response(body, 200 if ok else 503, headers)

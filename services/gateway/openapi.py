@@ -1,0 +1,164 @@
+"""The OpenAPI 3 document, generated from the routes declared with ``api``
+and the contract schemas they name (apispec + its MarshmallowPlugin)."""
+import functools
+import inspect
+import re
+
+from apispec import APISpec
+from apispec.ext.marshmallow import MarshmallowPlugin
+
+TITLE = "eJia API"
+VERSION = "1.0.0"
+OPENAPI_VERSION = "3.0.3"
+
+TAGS = [
+    {"name": "orgs", "description": "Organisation tree (党组织): read, rename, dissolve, history"},
+    {"name": "founding", "description": "Founding a branch (支部成立): request, decide, elect, confirm"},
+    {"name": "committees", "description": "Branch committees (支委会) and due elections"},
+    {"name": "alliances", "description": "Alliances (联盟) of organisations across the tree"},
+    {"name": "ops", "description": "Health and documentation"},
+]
+
+ERROR_SCHEMA = {
+    "type": "object",
+    "required": ["error"],
+    "additionalProperties": False,
+    "properties": {"error": {
+        "type": "object",
+        "required": ["code", "message", "fields"],
+        "additionalProperties": False,
+        "properties": {
+            "code": {"type": "string", "example": "invalid_input"},
+            "message": {"type": "string"},
+            "fields": {"type": "object", "additionalProperties": True,
+                       "description": "What is wrong with each named field or parameter."},
+            "rule": {"type": "string", "description": "The domain rule refused (422 only)."},
+        },
+    }},
+}
+
+HEALTH_SCHEMA = {
+    "type": "object",
+    "required": ["status", "services"],
+    "properties": {
+        "status": {"type": "string", "enum": ["ok", "degraded"]},
+        "service": {"type": "string", "example": "gateway"},
+        "services": {"type": "object", "additionalProperties": {"type": "string"},
+                     "description": "Each service: ok, timeout or unavailable."},
+    },
+}
+
+# Error responses: (status, component name, description).
+ERRORS = {
+    400: ("InvalidInput", "The body, a parameter or the JSON is invalid (fields names them)."),
+    404: ("NotFound", "No such resource."),
+    409: ("Conflict", "Conflicts with the current state (e.g. a concurrent change); reload and retry."),
+    413: ("PayloadTooLarge", "The body is larger than 64 KiB."),
+    422: ("RuleViolation", "A domain rule refused the command (rule names it)."),
+    500: ("InternalError", "Unexpected failure."),
+    503: ("ServiceUnavailable", "A service did not answer; retry shortly."),
+}
+
+_PATH_PARAM = re.compile(r"<(?:[^:<>]+:)?([^<>]+)>")
+
+
+def openapi_path(rule: str) -> str:
+    """``/orgs/<org_id>`` -> ``/orgs/{org_id}``."""
+    return _PATH_PARAM.sub(r"{\1}", rule)
+
+
+def api_routes(service_cls):
+    """(handler name, Route) for each ``api`` entrypoint, in a stable order."""
+    found = [(name, member.route) for name, member in inspect.getmembers(service_cls)
+             if callable(member) and hasattr(member, "route")]
+    return sorted(found, key=lambda item: (item[1].path, item[1].method))
+
+
+@functools.lru_cache(maxsize=8)
+def build_spec(service_cls) -> dict:
+    spec = APISpec(
+        title=TITLE, version=VERSION, openapi_version=OPENAPI_VERSION,
+        plugins=[MarshmallowPlugin()],
+        info={"description": "HTTP API of the eJia party-member service platform. "
+                             "Errors always have the shape of the Error schema."},
+    )
+    for tag in TAGS:
+        spec.tag(tag)
+    _add_components(spec)
+    paths = {}
+    for name, route in api_routes(service_cls):
+        methods = route.methods
+        for method in methods:
+            op_id = name if len(methods) == 1 else f"{name}_{method.lower()}"
+            paths.setdefault(route.path, {})[method.lower()] = _operation(op_id, route)
+    for rule, operations in paths.items():
+        params = [_path_param(p) for p in _PATH_PARAM.findall(rule)]
+        spec.path(path=openapi_path(rule), operations=operations, parameters=params or None)
+    _add_ops_paths(spec)
+    return spec.to_dict()
+
+
+def _add_components(spec):
+    spec.components.schema("Error", ERROR_SCHEMA)
+    spec.components.schema("Health", HEALTH_SCHEMA)
+    for name, description in ERRORS.values():
+        spec.components.response(name, {"description": description, "content": _json("Error")})
+    spec.components.parameter("Actor", "header", {
+        "name": "X-Actor", "required": False, "schema": {"type": "string", "maxLength": 100},
+        "description": "Who is acting (recorded on the events); defaults to anonymous."})
+    spec.components.parameter("CorrelationId", "header", {
+        "name": "X-Correlation-Id", "required": False,
+        "schema": {"type": "string", "pattern": r"^[A-Za-z0-9._:\-]{1,128}$"},
+        "description": "Ties this request to the events it causes; echoed in the response "
+                       "(a new one is made when absent or invalid)."})
+
+
+def _operation(op_id, route) -> dict:
+    schema = route.response or {"type": "object"}
+    if route.many:
+        schema = {"type": "array", "items": schema}
+    success = {"description": route.summary, "content": {"application/json": {"schema": schema}}}
+    operation = {
+        "operationId": op_id, "tags": [route.tag], "summary": route.summary,
+        "parameters": ["Actor", "CorrelationId"],
+        "responses": {str(route.status): success},
+    }
+    statuses = {500, 503}
+    if "<" in route.path:
+        statuses.add(404)
+    if route.query is not None:
+        operation["parameters"].append({"in": "query", "schema": route.query})
+        statuses.add(400)
+    if route.body is not None:
+        required = any(field.required for field in route.body().fields.values())
+        operation["requestBody"] = {"required": required,
+                                    "content": {"application/json": {"schema": route.body}}}
+        statuses.update({400, 409, 413, 422})
+    for status in sorted(statuses):
+        operation["responses"][str(status)] = ERRORS[status][0]
+    return operation
+
+
+def _path_param(name) -> dict:
+    return {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
+
+
+def _add_ops_paths(spec):
+    spec.path(path="/health", operations={"get": {
+        "operationId": "health", "tags": ["ops"],
+        "summary": "Is the gateway up, and do the services answer?",
+        "responses": {"200": {"description": "All services answer.", "content": _json("Health")},
+                      "503": {"description": "Some service does not answer.",
+                              "content": _json("Health")}}}})
+    spec.path(path="/openapi.json", operations={"get": {
+        "operationId": "openapi", "tags": ["ops"], "summary": "This OpenAPI document",
+        "responses": {"200": {"description": "The OpenAPI 3 document.",
+                              "content": {"application/json": {"schema": {"type": "object"}}}}}}})
+    spec.path(path="/docs", operations={"get": {
+        "operationId": "docs", "tags": ["ops"], "summary": "Interactive documentation (Swagger UI)",
+        "responses": {"200": {"description": "An HTML page.",
+                              "content": {"text/html": {"schema": {"type": "string"}}}}}}})
+
+
+def _json(schema_name) -> dict:
+    return {"application/json": {"schema": {"$ref": f"#/components/schemas/{schema_name}"}}}

@@ -1,0 +1,86 @@
+"""Gateway unit tests: entrypoints called directly (nameko's worker_factory)
+with werkzeug requests and a fake orgs RPC proxy; or the gateway in a
+container over kombu's in-memory transport (no broker)."""
+import io
+import json
+import socket
+from unittest import mock
+
+import pytest
+from nameko.testing.services import worker_factory
+from werkzeug.test import EnvironBuilder
+from werkzeug.wrappers import Request
+
+from services.gateway.service import GatewayService
+from shared.nameko_adapter import prepare_memory_transport
+
+
+def make_request(method="GET", path="/", *, json_body=None, data=None, headers=None,
+                 query=None, chunked=False):
+    """A werkzeug Request as nameko hands it to an entrypoint."""
+    if json_body is not None:
+        data = json.dumps(json_body)
+    if isinstance(data, str):
+        data = data.encode("utf-8")
+    builder = EnvironBuilder(method=method, path=path, query_string=query, headers=headers or {},
+                             data=None if chunked else data, content_type="application/json")
+    environ = builder.get_environ()
+    if chunked:  # no Content-Length: the server terminates the stream (eventlet)
+        environ.pop("CONTENT_LENGTH", None)
+        environ["HTTP_TRANSFER_ENCODING"] = "chunked"
+        environ["wsgi.input"] = io.BytesIO(data or b"")
+    return Request(environ)
+
+
+class Reply:
+    """A response's status, headers and decoded JSON body."""
+
+    def __init__(self, response):
+        self.response = response
+        self.status = response.status_code
+        self.headers = response.headers
+        self.text = response.get_data().decode("utf-8", errors="replace")
+        is_json = response.mimetype == "application/json"
+        self.json = json.loads(self.text) if is_json else None
+
+    @property
+    def error(self):
+        return self.json["error"]
+
+
+@pytest.fixture
+def orgs():
+    return mock.Mock(name="orgs")
+
+
+@pytest.fixture
+def gateway(orgs):
+    return worker_factory(GatewayService, orgs=orgs, config={"GATEWAY_RPC_TIMEOUT": 1.0})
+
+
+@pytest.fixture
+def call(gateway):
+    """call("create_org", "POST", "/api/v1/orgs", json_body={...}, org_id=...) -> Reply."""
+
+    def do(entrypoint, method="GET", path="/", *, json_body=None, data=None, headers=None,
+           query=None, chunked=False, **path_values):
+        request = make_request(method, path, json_body=json_body, data=data, headers=headers,
+                               query=query, chunked=chunked)
+        return Reply(getattr(gateway, entrypoint)(request, **path_values))
+
+    return do
+
+
+@pytest.fixture(scope="session")
+def memory_config():
+    """memory_config() -> a container config: in-memory AMQP, a free web port."""
+
+    def make():
+        prepare_memory_transport()
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            port = sock.getsockname()[1]
+        return {"AMQP_URI": "memory://", "WEB_SERVER_ADDRESS": f"127.0.0.1:{port}",
+                "GATEWAY_HEALTH_TIMEOUT": 0.5, "GATEWAY_RPC_TIMEOUT": 5}
+
+    return make

@@ -1,0 +1,135 @@
+"""The gateway in a real nameko container, over kombu's in-memory transport
+(no broker) with a fake orgs service: routing (404/405 as JSON), domain
+errors across a real RPC, bodies over a real socket, /health, /docs."""
+import pytest
+import requests
+from nameko.runners import ServiceRunner
+
+from services.gateway.payload import MAX_BODY_BYTES
+from services.gateway.service import GatewayService
+from shared.errors import NotFound, RuleViolation
+from shared.nameko_adapter import domain_rpc
+
+
+class FakeOrgs:
+    name = "orgs"
+
+    @domain_rpc
+    def get_org(self, org_id):
+        if org_id == "missing":
+            raise NotFound("no such organisation", {"org_id": ["No such organisation."]})
+        return {"id": org_id, "name": "组织"}
+
+    @domain_rpc
+    def create_org(self, data):
+        raise RuleViolation("orgs.founding.min_full_members", "needs 3 full members",
+                            {"full_members": ["At least 3."]})
+
+    @domain_rpc
+    def rename_org(self, org_id, data):
+        return {"id": org_id, "name": data["name"]}
+
+    @domain_rpc
+    def remove_alliance_member(self, alliance_id, data):
+        return {"id": alliance_id, "removed": data["org_id"]}
+
+
+@pytest.fixture(scope="module")
+def base_url(memory_config):
+    """The gateway and the fake orgs, started once for the module."""
+    config = memory_config()
+    runner = ServiceRunner(config)
+    for cls in (GatewayService, FakeOrgs):
+        runner.add_service(cls)
+    runner.start()
+    yield "http://" + config["WEB_SERVER_ADDRESS"]
+    runner.kill()
+
+
+def assert_error(response, status, code):
+    assert response.status_code == status
+    assert response.headers["Content-Type"] == "application/json; charset=utf-8"
+    body = response.json()
+    assert set(body) == {"error"} and body["error"]["code"] == code
+    assert set(body["error"]) >= {"code", "message", "fields"}
+    return body["error"]
+
+
+def test_a_call_goes_through_to_the_service(base_url):
+    response = requests.get(base_url + "/api/v1/orgs/o1", headers={"X-Correlation-Id": "abc-1"}, timeout=10)
+    assert response.status_code == 200
+    assert response.json() == {"id": "o1", "name": "组织"}
+    assert response.headers["X-Correlation-Id"] == "abc-1"
+
+
+def test_domain_errors_cross_the_rpc_intact(base_url):
+    error = assert_error(requests.get(base_url + "/api/v1/orgs/missing", timeout=10), 404, "not_found")
+    assert error["fields"] == {"org_id": ["No such organisation."]}
+    response = requests.post(base_url + "/api/v1/orgs", json={"name": "B", "kind": "committee"}, timeout=10)
+    error = assert_error(response, 422, "rule_violation")
+    assert error["rule"] == "orgs.founding.min_full_members"
+
+
+@pytest.mark.parametrize("path", ["/", "/api/v1/nothing", "/api/v1/orgs/", "/api/v2/orgs/o1",
+                                  "/api/v1/orgs/o1/unknown"])
+def test_an_unknown_route_is_a_json_404(base_url, path):
+    response = requests.get(base_url + path, timeout=10)
+    assert_error(response, 404, "not_found")
+    assert response.headers["X-Correlation-Id"]
+
+
+@pytest.mark.parametrize("method, path, allowed", [
+    ("DELETE", "/api/v1/orgs/o1", {"GET", "HEAD"}),
+    ("PUT", "/api/v1/orgs", {"POST"}),
+    ("GET", "/api/v1/orgs/o1/rename", {"PATCH", "POST"}),
+    ("POST", "/health", {"GET", "HEAD"}),
+])
+def test_a_wrong_method_is_a_json_405_listing_the_allowed_ones(base_url, method, path, allowed):
+    response = requests.request(method, base_url + path, timeout=10)
+    assert_error(response, 405, "method_not_allowed")
+    assert set(response.headers["Allow"].split(", ")) == allowed
+
+
+@pytest.mark.parametrize("method", ["PATCH", "POST"])
+def test_rename_answers_patch_and_post(base_url, method):
+    response = requests.request(method, base_url + "/api/v1/orgs/o1/rename", json={"name": "New"}, timeout=10)
+    assert response.status_code == 200 and response.json() == {"id": "o1", "name": "New"}
+
+
+def test_delete_an_alliance_member(base_url):
+    response = requests.delete(base_url + "/api/v1/alliances/a1/members/o2", timeout=10)
+    assert response.json() == {"id": "a1", "removed": "o2"}
+
+
+def test_an_oversized_body_is_413_over_a_real_socket(base_url):
+    body = b'{"name": "' + b"x" * (4 * MAX_BODY_BYTES) + b'"}'
+    response = requests.post(base_url + "/api/v1/orgs", data=body,
+                             headers={"Content-Type": "application/json"}, timeout=10)
+    assert_error(response, 413, "payload_too_large")
+    chunks = (body[i:i + 8192] for i in range(0, len(body), 8192))  # chunked: no Content-Length
+    response = requests.post(base_url + "/api/v1/orgs", data=chunks,
+                             headers={"Content-Type": "application/json"}, timeout=10)
+    assert_error(response, 413, "payload_too_large")
+    # the connection is still usable afterwards
+    assert requests.get(base_url + "/api/v1/orgs/o1", timeout=10).status_code == 200
+
+
+def test_malformed_json_over_a_real_socket(base_url):
+    response = requests.post(base_url + "/api/v1/orgs", data=b"{nope",
+                             headers={"Content-Type": "application/json"}, timeout=10)
+    assert_error(response, 400, "malformed_json")
+
+
+def test_health_is_ok_when_orgs_answers(base_url):
+    response = requests.get(base_url + "/health", timeout=10)
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok", "service": "gateway", "services": {"orgs": "ok"}}
+
+
+def test_docs_and_openapi_are_served(base_url):
+    page = requests.get(base_url + "/docs", timeout=10)
+    assert page.status_code == 200 and "text/html" in page.headers["Content-Type"]
+    bundle = requests.get(base_url + "/docs/swagger-ui-bundle.js", timeout=10)
+    assert bundle.status_code == 200 and len(bundle.content) > 100_000
+    spec = requests.get(base_url + "/openapi.json", timeout=10).json()
+    assert "/api/v1/orgs" in spec["paths"]
