@@ -8,11 +8,16 @@ then publishes again (consumers are idempotent).
 import logging
 import threading
 
+import amqp
+from amqp import spec
+from amqp.method_framing import frame_writer
+from amqp.serialization import dumps
 from kombu import Connection, Exchange, Producer, Queue
 
 log = logging.getLogger(__name__)
 
 DEAD_LETTER_EXCHANGE = "ejia.dead_letters"
+WRITE_CHUNK = 64 * 1024
 
 
 class PublishFailed(Exception):
@@ -36,6 +41,14 @@ class Message:
     def __init__(self, exchange, routing_key, body, message_id=None, headers=None):
         self.exchange, self.routing_key, self.body = exchange, routing_key, body
         self.message_id, self.headers = message_id, headers or {}
+
+
+class _Buffer:
+    """A transport stand-in for py-amqp's frame writer: collects the frames."""
+    __slots__ = ("write",)
+
+    def __init__(self, buffer: bytearray):
+        self.write = buffer.extend
 
 
 class Publisher:
@@ -97,22 +110,53 @@ class Publisher:
         with self._lock:
             try:
                 self._connect()
-                producer = Producer(self._channel)
-                for message in messages:
-                    if message.exchange not in self._declared:
-                        event_exchange(message.exchange)(self._channel).declare()
-                        self._declared.add(message.exchange)
-                    producer.publish(message.body, exchange=message.exchange,
-                                     routing_key=message.routing_key, delivery_mode=2,
-                                     content_type="application/json", content_encoding="utf-8",
-                                     message_id=message.message_id, headers=message.headers,
-                                     retry=False)
-                    self._published += 1
+                for exchange in {message.exchange for message in messages} - self._declared:
+                    event_exchange(exchange)(self._channel).declare()
+                    self._declared.add(exchange)
                 if self.confirms:
+                    self._write_batch(messages)
                     self._await_confirms()
+                else:
+                    producer = Producer(self._channel)
+                    for message in messages:
+                        producer.publish(message.body, exchange=message.exchange,
+                                         routing_key=message.routing_key, delivery_mode=2,
+                                         content_type="application/json",
+                                         content_encoding="utf-8",
+                                         message_id=message.message_id,
+                                         headers=message.headers, retry=False)
             except Exception as exc:
                 self._reset()
                 raise PublishFailed(str(exc) or type(exc).__name__) from exc
+
+    def _write_batch(self, messages: list[Message]):
+        """Frame the whole batch with py-amqp's frame writer into one buffer and
+        send it in one socket write.
+
+        Per message, kombu's ``Producer.publish`` and py-amqp's ``basic_publish``
+        cost more than the broker does: one socket write each, plus a
+        non-blocking read (the connection.blocked check, an exception when
+        there is nothing to read). Here the bytes on the wire are the same, the
+        properties are those ``Producer.publish`` sets, and a blocked broker
+        still shows: its confirms do not come and the batch times out.
+        """
+        connection = self._channel.connection
+        channel_id = self._channel.channel_id
+        buffer = bytearray()
+        write_frame = frame_writer(connection, _Buffer(buffer))
+        for message in messages:
+            body = message.body
+            content = amqp.Message(body.encode("utf-8") if isinstance(body, str) else body,
+                                   content_type="application/json", content_encoding="utf-8",
+                                   application_headers=message.headers, delivery_mode=2,
+                                   priority=0, message_id=message.message_id)
+            args = dumps("Bssbb", (0, message.exchange, message.routing_key, False, False))
+            write_frame(1, channel_id, spec.Basic.Publish, args, content)
+            if len(buffer) >= WRITE_CHUNK:
+                connection.transport.write(buffer)
+                buffer.clear()
+        connection.transport.write(buffer)
+        self._published += len(messages)
 
     def _await_confirms(self):
         self._nacked = False

@@ -121,7 +121,7 @@ class UnitOfWork:
 
     def find(self, aggregate_cls: type[Aggregate], aggregate_id):
         envelopes = self.store.load_stream(self.conn, str(aggregate_id))
-        if not envelopes:
+        if not envelopes or envelopes[0].aggregate_type != aggregate_cls.aggregate_type:
             return None
         return aggregate_cls.rehydrate(aggregate_id, envelopes)
 

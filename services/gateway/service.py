@@ -35,6 +35,11 @@ class GatewayService:
     def create_org(self, data):
         return self.orgs.create_org(data)
 
+    @api("GET", V1 + "/orgs", tag="orgs", summary="List organisations, root committees first",
+         query=c.OrgListIn, response=c.OrgPageOut)
+    def list_orgs(self, limit, offset, kind=None, status=None):
+        return self.orgs.list_orgs(kind=kind, status=status, limit=limit, offset=offset)
+
     @api("GET", ORG, tag="orgs", summary="Get an organisation", response=c.OrgOut)
     def get_org(self, org_id):
         return self.orgs.get_org(org_id)

@@ -1,5 +1,154 @@
-"""Events published by the orgs service."""
-from marshmallow import Schema, fields
+"""Events published by the orgs service, on the ``orgs.events`` exchange.
 
-from . import catalog  # noqa: F401
+Aggregates: ``organisation`` (the tree and committees), ``founding_request``
+(the founding workflow) and ``alliance``. Dates are ISO dates (YYYY-MM-DD).
+"""
+from marshmallow import Schema, fields, validate
 
+from ..contracts.orgs import BRANCH_KINDS, KINDS, SEAT_ROLES, UNIT_TYPES
+from . import catalog
+
+
+class Unit(Schema):
+    name = fields.String(required=True)
+    unit_type = fields.String(required=True, validate=validate.OneOf(UNIT_TYPES))
+    address = fields.String(load_default=None, allow_none=True)
+
+
+class Seat(Schema):
+    role = fields.String(required=True, validate=validate.OneOf(SEAT_ROLES))
+    name = fields.String(required=True)
+    member_id = fields.String(load_default=None, allow_none=True)
+
+
+class Person(Schema):
+    name = fields.String(required=True)
+    member_id = fields.String(load_default=None, allow_none=True)
+
+
+def _seats():
+    return fields.List(fields.Nested(Seat), required=True)
+
+
+def _units():
+    return fields.List(fields.Nested(Unit), required=True)
+
+
+@catalog.event("orgs.org_created", 1)
+class OrgCreated(Schema):
+    """A committee, general branch or party group was set up in the tree."""
+    name = fields.String(required=True)
+    kind = fields.String(required=True, validate=validate.OneOf([k for k in KINDS if k not in BRANCH_KINDS]))
+    parent_id = fields.String(required=True, allow_none=True)
+    unit = fields.Nested(Unit, required=True, allow_none=True)
+    created_on = fields.Date(required=True)
+
+
+@catalog.event("orgs.branch_founded", 1)
+class BranchFounded(Schema):
+    """A branch or joint branch became active: directly by its parent committee,
+    or at the end of a founding request (``founding_request_id``)."""
+    name = fields.String(required=True)
+    kind = fields.String(required=True, validate=validate.OneOf(BRANCH_KINDS))
+    parent_id = fields.String(required=True)
+    unit = fields.Nested(Unit, required=True)
+    covered_units = _units()
+    full_members = fields.Integer(required=True)
+    probationary_members = fields.Integer(required=True)
+    founded_on = fields.Date(required=True)
+    founded_directly = fields.Boolean(required=True)
+    founding_request_id = fields.String(required=True, allow_none=True)
+    rules_version = fields.String(required=True)
+
+
+@catalog.event("orgs.org_renamed", 1)
+class OrgRenamed(Schema):
+    name = fields.String(required=True)
+    previous_name = fields.String(required=True)
+    renamed_on = fields.Date(required=True)
+
+
+@catalog.event("orgs.org_dissolved", 1)
+class OrgDissolved(Schema):
+    """An organisation with no active children (and no members) was dissolved."""
+    reason = fields.String(required=True)
+    dissolved_on = fields.Date(required=True)
+
+
+@catalog.event("orgs.committee_elected", 1)
+class CommitteeElected(Schema):
+    """A committee (or a lone secretary, in a small branch) was elected; it
+    replaces the previous one and starts a new term."""
+    elected_on = fields.Date(required=True)
+    seats = _seats()
+    full_members = fields.Integer(required=True, allow_none=True)
+    term_years = fields.Integer(required=True)
+    term_ends_on = fields.Date(required=True)
+    rules_version = fields.String(required=True)
+
+
+@catalog.event("orgs.founding_requested", 1)
+class FoundingRequested(Schema):
+    """A unit asked its parent organisation to found a branch."""
+    parent_id = fields.String(required=True)
+    proposed_name = fields.String(required=True)
+    kind = fields.String(required=True, validate=validate.OneOf(BRANCH_KINDS))
+    unit = fields.Nested(Unit, required=True)
+    covered_units = _units()
+    full_members = fields.Integer(required=True)
+    probationary_members = fields.Integer(required=True)
+    founding_members = fields.List(fields.Nested(Person), required=True)
+    proposed_committee = _seats()
+    requested_on = fields.Date(required=True)
+    decision_due_on = fields.Date(required=True)
+    rules_version = fields.String(required=True)
+
+
+@catalog.event("orgs.founding_approved", 1)
+class FoundingApproved(Schema):
+    decided_on = fields.Date(required=True)
+    note = fields.String(required=True, allow_none=True)
+
+
+@catalog.event("orgs.founding_rejected", 1)
+class FoundingRejected(Schema):
+    decided_on = fields.Date(required=True)
+    reason = fields.String(required=True, validate=validate.Length(min=1))
+
+
+@catalog.event("orgs.founding_committee_elected", 1)
+class FoundingCommitteeElected(Schema):
+    """The founding meeting elected the new branch's committee."""
+    meeting_date = fields.Date(required=True)
+    seats = _seats()
+    rules_version = fields.String(required=True)
+
+
+@catalog.event("orgs.founding_confirmed", 1)
+class FoundingConfirmed(Schema):
+    """The parent confirmed secretary and deputy; ``branch_id`` is the branch
+    whose ``orgs.branch_founded`` follows in the same transaction."""
+    confirmed_on = fields.Date(required=True)
+    branch_id = fields.String(required=True)
+    secretary = fields.Nested(Person, required=True)
+    deputy_secretary = fields.Nested(Person, required=True, allow_none=True)
+
+
+@catalog.event("orgs.alliance_formed", 1)
+class AllianceFormed(Schema):
+    """Organisations grouped across the tree; no reporting line changes."""
+    name = fields.String(required=True)
+    member_org_ids = fields.List(fields.String(), required=True)
+    formed_on = fields.Date(required=True)
+
+
+@catalog.event("orgs.alliance_member_added", 1)
+class AllianceMemberAdded(Schema):
+    org_id = fields.String(required=True)
+    joined_on = fields.Date(required=True)
+
+
+@catalog.event("orgs.alliance_member_removed", 1)
+class AllianceMemberRemoved(Schema):
+    org_id = fields.String(required=True)
+    left_on = fields.Date(required=True)

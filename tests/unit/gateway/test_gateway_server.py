@@ -80,7 +80,7 @@ def test_an_unknown_route_is_a_json_404(base_url, path):
 
 @pytest.mark.parametrize("method, path, allowed", [
     ("DELETE", "/api/v1/orgs/o1", {"GET", "HEAD"}),
-    ("PUT", "/api/v1/orgs", {"POST"}),
+    ("PUT", "/api/v1/orgs", {"GET", "HEAD", "POST"}),
     ("GET", "/api/v1/orgs/o1/rename", {"PATCH", "POST"}),
     ("POST", "/health", {"GET", "HEAD"}),
 ])

@@ -1,0 +1,1 @@
+"""orgs: the organisation tree, branch founding, committees and alliances."""

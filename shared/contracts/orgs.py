@@ -1,0 +1,309 @@
+"""The orgs service's published language: its vocabulary (glossary names),
+command schemas (``...In``: RPC ``data`` and HTTP bodies) and response
+schemas (``...Out``). Rule numbers are not here: they are versioned rule data
+in the service, so a schema never refuses what a rule revision would allow."""
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+
+KINDS = ("committee", "general_branch", "branch", "joint_branch", "group")
+BRANCH_KINDS = ("branch", "joint_branch")
+ORG_STATUSES = ("active", "dissolved")
+UNIT_TYPES = ("enterprise", "public_institution", "university", "research_institute",
+              "government", "social_organisation", "village", "community", "other")
+SEAT_ROLES = ("secretary", "deputy_secretary", "organisation", "publicity", "discipline",
+              "youth", "women", "united_front")
+FOUNDING_STATES = ("requested", "approved", "rejected", "committee_elected", "confirmed")
+
+MAX_PAGE = 200
+ID = validate.Length(min=1, max=64)
+
+
+class Text(fields.String):
+    """A string with surrounding blanks removed before it is validated, so a
+    blank name or reason fails ``Length(min=1)``."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        return super()._deserialize(value, attr, data, **kwargs).strip()
+
+
+def _describe(text, example=None):
+    return {"description": text, **({"example": example} if example is not None else {})}
+
+
+def _date(text, required=False):
+    kwargs = {"required": True} if required else {"load_default": None}
+    return fields.Date(metadata=_describe(text, "2024-03-01"), **kwargs)
+
+
+def _count(text, required=False):
+    kwargs = {"required": True} if required else {"load_default": None}
+    return fields.Integer(strict=True, validate=validate.Range(min=0, max=1_000_000),
+                          metadata=_describe(text, 12), **kwargs)
+
+
+# ---- commands -------------------------------------------------------------
+
+class UnitIn(Schema):
+    name = Text(required=True, validate=validate.Length(min=1, max=200),
+                metadata=_describe("name of the work unit (employer, village...)", "Suzhou Nano Tech Co."))
+    unit_type = fields.String(required=True, validate=validate.OneOf(UNIT_TYPES),
+                              metadata=_describe("kind of unit; village and community set a longer term"))
+    address = Text(load_default=None, allow_none=True, validate=validate.Length(max=300))
+
+
+class SeatIn(Schema):
+    role = fields.String(required=True, validate=validate.OneOf(SEAT_ROLES),
+                         metadata=_describe("seat: secretary, deputy_secretary or a portfolio", "secretary"))
+    name = Text(required=True, validate=validate.Length(min=1, max=50), metadata=_describe("holder", "Li Ming"))
+    member_id = fields.String(load_default=None, allow_none=True, validate=ID,
+                              metadata=_describe("the holder's member id, once member records exist"))
+
+
+class FoundingMemberIn(Schema):
+    name = Text(required=True, validate=validate.Length(min=1, max=50))
+    member_id = fields.String(load_default=None, allow_none=True, validate=ID)
+
+
+def _units(text):
+    return fields.List(fields.Nested(UnitIn), load_default=list, validate=validate.Length(max=50),
+                       metadata=_describe(text))
+
+
+def _seats(text):
+    return fields.List(fields.Nested(SeatIn), required=True, validate=validate.Length(min=1, max=15),
+                       metadata=_describe(text))
+
+
+class CreateOrgIn(Schema):
+    """Create an organisation; a branch or joint branch created this way is
+    founded directly by its parent committee."""
+    name = Text(required=True, validate=validate.Length(min=1, max=100),
+                metadata=_describe("organisation name", "Nano Tech Branch"))
+    kind = fields.String(required=True, validate=validate.OneOf(KINDS))
+    parent_id = fields.String(load_default=None, allow_none=True, validate=ID,
+                              metadata=_describe("parent organisation; none only for a root committee"))
+    unit = fields.Nested(UnitIn, load_default=None, allow_none=True,
+                         metadata=_describe("the unit the organisation serves (required for a branch)"))
+    covered_units = _units("units a joint branch covers")
+    full_members = _count("full members (required for a branch)")
+    probationary_members = _count("probationary members")
+    created_on = _date("date of creation or founding; today if absent")
+
+    @validates_schema
+    def _branch_fields(self, data, **kwargs):
+        if data.get("kind") in BRANCH_KINDS:
+            missing = {name: ["Required to found a branch."]
+                       for name in ("unit", "full_members") if data.get(name) is None}
+            if missing:
+                raise ValidationError(missing)
+
+
+class RenameOrgIn(Schema):
+    name = Text(required=True, validate=validate.Length(min=1, max=100))
+    renamed_on = _date("today if absent")
+    expected_version = fields.Integer(strict=True, load_default=None, validate=validate.Range(min=1),
+                                      metadata=_describe("refuse (409) if the organisation changed since this version"))
+
+
+class DissolveOrgIn(Schema):
+    reason = Text(required=True, validate=validate.Length(min=1, max=1000))
+    dissolved_on = _date("today if absent")
+    expected_version = fields.Integer(strict=True, load_default=None, validate=validate.Range(min=1))
+
+
+class FoundingRequestIn(Schema):
+    """A request to found a branch, addressed to the parent organisation."""
+    proposed_name = Text(required=True, validate=validate.Length(min=1, max=100))
+    kind = fields.String(load_default="branch", validate=validate.OneOf(BRANCH_KINDS))
+    unit = fields.Nested(UnitIn, required=True, metadata=_describe("unit profile"))
+    covered_units = _units("units a joint branch covers")
+    full_members = _count("full members declared in the request", required=True)
+    probationary_members = fields.Integer(strict=True, load_default=0, validate=validate.Range(min=0, max=1_000_000))
+    founding_members = fields.List(
+        fields.Nested(FoundingMemberIn), required=True, validate=validate.Length(min=1, max=2000),
+        metadata=_describe("every full member founding the branch, and any probationary ones"))
+    proposed_committee = _seats("the committee (or secretary) the founding meeting will elect")
+    requested_on = _date("today if absent")
+
+
+class ApproveFoundingIn(Schema):
+    decided_on = _date("today if absent")
+    note = Text(load_default=None, allow_none=True, validate=validate.Length(max=1000))
+
+
+class RejectFoundingIn(Schema):
+    reason = Text(required=True, validate=validate.Length(min=1, max=1000),
+                  metadata=_describe("mandatory: a request is never refused without cause"))
+    decided_on = _date("today if absent")
+
+
+class ElectFoundingCommitteeIn(Schema):
+    meeting_date = _date("date of the founding meeting", required=True)
+    seats = _seats("seats elected at the founding meeting")
+
+
+class ConfirmFoundingIn(Schema):
+    confirmed_on = _date("the parent's confirmation of secretary and deputy; today if absent")
+
+
+class ElectCommitteeIn(Schema):
+    elected_on = _date("election date; the term runs from it", required=True)
+    seats = _seats("the elected seats; they replace the previous committee")
+    full_members = _count("full members at the election; used until member records count them")
+
+
+class CreateAllianceIn(Schema):
+    name = Text(required=True, validate=validate.Length(min=1, max=100))
+    member_org_ids = fields.List(fields.String(validate=ID), required=True,
+                                 validate=validate.Length(min=1, max=MAX_PAGE))
+    formed_on = _date("today if absent")
+
+
+class AddAllianceMemberIn(Schema):
+    org_id = fields.String(required=True, validate=ID)
+    joined_on = _date("today if absent")
+
+
+class RemoveAllianceMemberIn(Schema):
+    org_id = fields.String(required=True, validate=ID)
+    left_on = _date("today if absent")
+
+
+class PageIn(Schema):
+    """Query parameters (they may arrive as strings)."""
+    limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=MAX_PAGE))
+    offset = fields.Integer(load_default=0, validate=validate.Range(min=0))
+
+
+class ChildrenIn(PageIn):
+    include_dissolved = fields.Boolean(load_default=False)
+
+
+class OrgListIn(PageIn):
+    kind = fields.String(load_default=None, allow_none=True, validate=validate.OneOf(KINDS))
+    status = fields.String(load_default=None, allow_none=True, validate=validate.OneOf(ORG_STATUSES))
+
+
+class TreeIn(Schema):
+    include_dissolved = fields.Boolean(load_default=False)
+
+
+class FoundingRequestListIn(PageIn):
+    state = fields.String(load_default=None, allow_none=True, validate=validate.OneOf(FOUNDING_STATES))
+
+
+class DueElectionsIn(Schema):
+    within_days = fields.Integer(load_default=90, validate=validate.Range(min=0, max=3650),
+                                 metadata=_describe("look-ahead window; ended terms are always listed"))
+
+
+# ---- responses (units, seats and people are shown as they are given) ------
+
+class WarningOut(Schema):
+    rule = fields.String(metadata=_describe("the threshold's rule id", "orgs.size.branch_members"))
+    message = fields.String()
+
+
+class OrgOut(Schema):
+    id = fields.String()
+    name = fields.String()
+    kind = fields.String()
+    parent_id = fields.String(allow_none=True)
+    status = fields.String()
+    depth = fields.Integer(metadata=_describe("0 for a root committee"))
+    version = fields.Integer(metadata=_describe("pass as expected_version to refuse lost updates"))
+    unit = fields.Nested(UnitIn, allow_none=True)
+    covered_units = fields.List(fields.Nested(UnitIn))
+    full_members = fields.Integer(allow_none=True, metadata=_describe("as last declared (founding, election)"))
+    probationary_members = fields.Integer(allow_none=True)
+    founded_directly = fields.Boolean(allow_none=True)
+    founding_request_id = fields.String(allow_none=True)
+    created_on = fields.Date()
+    dissolved_on = fields.Date(allow_none=True)
+    dissolution_reason = fields.String(allow_none=True)
+    warnings = fields.List(fields.Nested(WarningOut),
+                           metadata=_describe("size thresholds passed: advice for the parent, not blocks"))
+
+
+class OrgTreeOut(OrgOut):
+    children = fields.List(fields.Nested(lambda: OrgTreeOut()))
+
+
+class FoundingRequestOut(Schema):
+    id = fields.String()
+    parent_id = fields.String()
+    proposed_name = fields.String()
+    kind = fields.String()
+    state = fields.String(metadata=_describe("one of " + ", ".join(FOUNDING_STATES)))
+    unit = fields.Nested(UnitIn)
+    covered_units = fields.List(fields.Nested(UnitIn))
+    full_members = fields.Integer()
+    probationary_members = fields.Integer()
+    founding_members = fields.List(fields.Nested(FoundingMemberIn))
+    proposed_committee = fields.List(fields.Nested(SeatIn))
+    requested_on = fields.Date()
+    decision_due_on = fields.Date()
+    decision_overdue = fields.Boolean(metadata=_describe("still undecided after the due date"))
+    decided_on = fields.Date(allow_none=True)
+    note = fields.String(allow_none=True)
+    rejection_reason = fields.String(allow_none=True)
+    meeting_date = fields.Date(allow_none=True)
+    elected_seats = fields.List(fields.Nested(SeatIn), allow_none=True)
+    confirmed_on = fields.Date(allow_none=True)
+    branch_id = fields.String(allow_none=True, metadata=_describe("the branch, once confirmed and active"))
+    version = fields.Integer()
+
+
+class CommitteeOut(Schema):
+    org_id = fields.String()
+    org_name = fields.String()
+    kind = fields.String()
+    elected_on = fields.Date()
+    term_years = fields.Integer()
+    term_ends_on = fields.Date()
+    days_left = fields.Integer(metadata=_describe("negative once the term has ended"))
+    election_due = fields.Boolean()
+    full_members = fields.Integer(allow_none=True)
+    seats = fields.List(fields.Nested(SeatIn))
+    warnings = fields.List(fields.Nested(WarningOut))
+
+
+class AllianceMemberOut(Schema):
+    org_id = fields.String()
+    name = fields.String(allow_none=True)
+    kind = fields.String(allow_none=True)
+    status = fields.String(allow_none=True)
+    joined_on = fields.Date()
+
+
+class AllianceOut(Schema):
+    id = fields.String()
+    name = fields.String()
+    formed_on = fields.Date()
+    member_org_ids = fields.List(fields.String())
+    members = fields.List(fields.Nested(AllianceMemberOut))
+    version = fields.Integer()
+
+
+class EventOut(Schema):
+    event_id = fields.String()
+    event_type = fields.String()
+    event_version = fields.Integer()
+    aggregate_type = fields.String()
+    aggregate_id = fields.String()
+    aggregate_version = fields.Integer()
+    occurred_at = fields.String(metadata=_describe("UTC, ISO-8601"))
+    correlation_id = fields.String(allow_none=True)
+    causation_id = fields.String(allow_none=True)
+    actor = fields.String(allow_none=True)
+    payload = fields.Dict()
+
+
+def page_of(item_schema: type[Schema], name: str) -> type[Schema]:
+    return Schema.from_dict({"items": fields.List(fields.Nested(item_schema)), "total": fields.Integer(),
+                             "limit": fields.Integer(), "offset": fields.Integer()}, name=name)
+
+
+OrgPageOut = page_of(OrgOut, "OrgPageOut")
+FoundingRequestPageOut = page_of(FoundingRequestOut, "FoundingRequestPageOut")
+AlliancePageOut = page_of(AllianceOut, "AlliancePageOut")
+EventPageOut = page_of(EventOut, "EventPageOut")
