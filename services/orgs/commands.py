@@ -7,7 +7,7 @@ import uuid
 
 from shared.errors import Conflict, NotFound
 
-from . import projections
+from . import projections, roster
 from .domain import Alliance, Organisation, ParentView
 from .founding import FoundingRequest
 from .rules import rules_in_force
@@ -96,14 +96,14 @@ def dissolve_org(uow, org_id: str, *, today: dt.date, reason: str, dissolved_on:
     projections.org_row(uow.conn, org_id, lock=True)  # no child is placed under it meanwhile
     org.dissolve(reason, dissolved_on or today,
                  active_children=projections.active_children_count(uow.conn, org_id),
-                 members=projections.member_count(uow.conn, org_id))
+                 members=roster.member_count(uow.conn, org_id))
     uow.save(org)
 
 
 def elect_committee(uow, org_id: str, *, elected_on: dt.date, seats: list[dict],
                     full_members: int | None = None):
     org = _load_org(uow, org_id)
-    counted = _counted(full_members, projections.full_member_count(uow.conn, org_id))
+    counted = _counted(full_members, roster.full_member_count(uow.conn, org_id))
     org.elect_committee(rules_in_force(elected_on), elected_on, seats, counted)
     uow.save(org)
 
@@ -118,7 +118,7 @@ def request_founding(uow, parent_id: str, *, today: dt.date, proposed_name: str,
     parent = _parent(uow.conn, parent_id)
     _name_free(uow.conn, parent_id, proposed_name, "proposed_name")
     member_ids = [m["member_id"] for m in founding_members if m.get("member_id")]
-    counted = projections.full_members_among(uow.conn, member_ids) if member_ids else None
+    counted = roster.full_members_among(uow.conn, member_ids) if member_ids else None
     request = FoundingRequest.submit(
         new_id(), rules=rules_in_force(on), parent=parent, proposed_name=proposed_name, kind=kind,
         unit=unit, covered_units=list(covered_units), full_members=_counted(full_members, counted),

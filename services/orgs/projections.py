@@ -229,22 +229,3 @@ def sibling_named(conn, parent_id: str | None, name: str):
     parent = org_tree.c.parent_id.is_(None) if parent_id is None else org_tree.c.parent_id == parent_id
     return conn.execute(select(org_tree.c.id).where(parent, org_tree.c.name == name,
                                                     org_tree.c.status == "active")).scalar()
-
-
-def full_member_count(conn, org_id: str) -> int | None:
-    """Full members of ``org_id`` counted from the members' own records.
-
-    None until the members service publishes ``members.*`` events into the
-    catalog and this service keeps a member-count read model from them; the
-    rules fall back to declared counts while this returns None."""
-    return None
-
-
-def member_count(conn, org_id: str) -> int | None:
-    """All members (full and probationary) of ``org_id``; None, as above."""
-    return None
-
-
-def full_members_among(conn, member_ids: list[str]) -> int | None:
-    """How many of ``member_ids`` are full members; None, as above."""
-    return None

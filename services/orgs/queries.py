@@ -7,6 +7,7 @@ from sqlalchemy import func, select, true
 
 from shared.errors import NotFound
 
+from . import roster
 from .domain import committee_warnings, size_warnings
 from .projections import (alliance_members, alliances, committee_seats, committees, founding_requests,
                           org_row, org_tree)
@@ -24,9 +25,14 @@ def _paged(conn, query, limit: int, offset: int) -> tuple[list, int]:
 
 # ---- organisations -------------------------------------------------------------
 
-def org_dict(row, today: dt.date) -> dict:
+def org_dict(row, today: dt.date, counted: dict | None = None) -> dict:
+    """The organisation as callers see it; member counts from the members'
+    own records (``counted``) replace the declared ones once there are any."""
     org = dict(row._mapping)
     org.pop("path")
+    org["counted_from_records"] = counted is not None
+    if counted is not None:
+        org["full_members"], org["probationary_members"] = counted["full"], counted["probationary"]
     members = None if org["full_members"] is None else org["full_members"] + (org["probationary_members"] or 0)
     org["warnings"] = size_warnings(rules_in_force(today), org["kind"], members)
     return org
@@ -39,8 +45,13 @@ def _existing_org(conn, org_id: str):
     return row
 
 
+def org_dicts(conn, rows, today: dt.date) -> list[dict]:
+    counts = roster.counts_by_org(conn, [row.id for row in rows])
+    return [org_dict(row, today, counts.get(row.id)) for row in rows]
+
+
 def get_org(conn, org_id: str, today: dt.date) -> dict:
-    return org_dict(_existing_org(conn, org_id), today)
+    return org_dicts(conn, [_existing_org(conn, org_id)], today)[0]
 
 
 def _visible(include_dissolved: bool):
@@ -53,11 +64,12 @@ def get_tree(conn, org_id: str, today: dt.date, include_dissolved: bool = False)
     rows = conn.execute(select(org_tree).where(
         org_tree.c.path.startswith(root.path, autoescape=True), org_tree.c.id != org_id,
         _visible(include_dissolved)).order_by(org_tree.c.depth, org_tree.c.name)).all()
-    nodes = {org_id: {**org_dict(root, today), "children": []}}
-    for row in rows:
+    dicts = org_dicts(conn, [root, *rows], today)
+    nodes = {org_id: {**dicts[0], "children": []}}
+    for row, org in zip(rows, dicts[1:]):
         parent = nodes.get(row.parent_id)
         if parent is not None:  # a dissolved parent hides its (dissolved) subtree
-            nodes[row.id] = {**org_dict(row, today), "children": []}
+            nodes[row.id] = {**org, "children": []}
             parent["children"].append(nodes[row.id])
     return nodes[org_id]
 
@@ -68,7 +80,7 @@ def list_children(conn, org_id: str, limit: int, offset: int, today: dt.date,
     query = (select(org_tree).where(org_tree.c.parent_id == org_id, _visible(include_dissolved))
              .order_by(org_tree.c.name, org_tree.c.id))
     rows, total = _paged(conn, query, limit, offset)
-    return page([org_dict(row, today) for row in rows], total, limit, offset)
+    return page(org_dicts(conn, rows, today), total, limit, offset)
 
 
 def list_orgs(conn, kind: str | None, status: str | None, limit: int, offset: int, today: dt.date) -> dict:
@@ -79,7 +91,7 @@ def list_orgs(conn, kind: str | None, status: str | None, limit: int, offset: in
     if status is not None:
         query = query.where(org_tree.c.status == status)
     rows, total = _paged(conn, query.order_by(org_tree.c.depth, org_tree.c.name, org_tree.c.id), limit, offset)
-    return page([org_dict(row, today) for row in rows], total, limit, offset)
+    return page(org_dicts(conn, rows, today), total, limit, offset)
 
 
 def org_history(conn, store, org_id: str, limit: int, offset: int) -> dict:

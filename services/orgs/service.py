@@ -8,9 +8,9 @@ from marshmallow import ValidationError
 from shared.codec import to_jsonable
 from shared.contracts import orgs as contract
 from shared.errors import InvalidInput
-from shared.nameko_adapter import CallContext, EventSourcing, domain_rpc
+from shared.nameko_adapter import CallContext, EventSourcing, domain_rpc, event_consumer
 
-from . import commands, projections, queries
+from . import commands, projections, queries, roster
 
 
 @cache
@@ -43,6 +43,15 @@ class OrgsService:
     name = "orgs"
     kernel = EventSourcing("orgs", projectors=[projections.project], metadatas=[projections.metadata])
     ctx = CallContext()
+
+    @domain_rpc
+    def ping(self):
+        return "pong"
+
+    @event_consumer("members", "members.#")
+    def on_member_event(self, envelope):
+        """Keep the member roster that member-counting rules read."""
+        self.kernel.handle_once(roster.CONSUMER, envelope, roster.apply_member_event)
 
     def _read(self):
         return self.kernel.db.connect()

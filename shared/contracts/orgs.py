@@ -213,7 +213,9 @@ class OrgOut(Schema):
     version = fields.Integer(metadata=_describe("pass as expected_version to refuse lost updates"))
     unit = fields.Nested(UnitIn, allow_none=True)
     covered_units = fields.List(fields.Nested(UnitIn))
-    full_members = fields.Integer(allow_none=True, metadata=_describe("as last declared (founding, election)"))
+    full_members = fields.Integer(allow_none=True, metadata=_describe(
+        "counted from member records once the unit has any, else as last declared"))
+    counted_from_records = fields.Boolean(metadata=_describe("true once counts come from member records"))
     probationary_members = fields.Integer(allow_none=True)
     founded_directly = fields.Boolean(allow_none=True)
     founding_request_id = fields.String(allow_none=True)
