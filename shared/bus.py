@@ -1,9 +1,10 @@
 """Publishing to RabbitMQ (or kombu's memory:// transport) with kombu.
 
-On AMQP a batch is published on a channel in confirm mode and the broker's
-acks are awaited once for the whole batch, instead of one round trip per
-message; a nack or a lost connection fails the whole batch, which the outbox
-then publishes again (consumers are idempotent).
+On AMQP a batch is published on a channel in confirm mode, framed into a few
+large socket writes, and the broker's acks are awaited once for the whole
+batch, instead of one round trip per message; a nack or a lost connection
+fails the whole batch, which the outbox then publishes again (consumers are
+idempotent).
 """
 import logging
 import threading
@@ -17,7 +18,7 @@ from kombu import Connection, Exchange, Producer, Queue
 log = logging.getLogger(__name__)
 
 DEAD_LETTER_EXCHANGE = "ejia.dead_letters"
-WRITE_CHUNK = 64 * 1024
+WRITE_CHUNK = 64 * 1024  # bytes per socket write: the broker starts on a batch while it is framed
 
 
 class PublishFailed(Exception):
@@ -60,7 +61,8 @@ class Publisher:
         self._connection = None
         self._channel = None
         self._declared = set()
-        self._acked = 0
+        self._published = self._confirmed = 0
+        self._early: set[int] = set()
         self._nacked = False
 
     @property
@@ -79,11 +81,22 @@ class Publisher:
             channel.events["basic_nack"].add(self._on_nack)
         self._connection, self._channel = connection, channel
         self._declared.clear()
-        self._published = 0
-        self._acked = 0
+        self._published = self._confirmed = 0  # delivery tags start again on a new channel
+        self._early = set()
 
     def _on_ack(self, delivery_tag, multiple):
-        self._acked = max(self._acked, delivery_tag)
+        """Every delivery tag up to ``_confirmed`` is confirmed. The broker may
+        confirm out of order, so a single ack above that mark waits in
+        ``_early`` until the tags below it are confirmed too."""
+        if multiple:
+            self._confirmed = max(self._confirmed, delivery_tag)
+            if self._early:
+                self._early = {tag for tag in self._early if tag > self._confirmed}
+        elif delivery_tag > self._confirmed:
+            self._early.add(delivery_tag)
+        while self._confirmed + 1 in self._early:
+            self._confirmed += 1
+            self._early.remove(self._confirmed)
 
     def _on_nack(self, delivery_tag, multiple):
         self._nacked = True
@@ -110,6 +123,7 @@ class Publisher:
         with self._lock:
             try:
                 self._connect()
+                self._nacked = False
                 for exchange in {message.exchange for message in messages} - self._declared:
                     event_exchange(exchange)(self._channel).declare()
                     self._declared.add(exchange)
@@ -130,15 +144,15 @@ class Publisher:
                 raise PublishFailed(str(exc) or type(exc).__name__) from exc
 
     def _write_batch(self, messages: list[Message]):
-        """Frame the whole batch with py-amqp's frame writer into one buffer and
-        send it in one socket write.
+        """Frame the batch with py-amqp's own frame writer into a buffer, sent
+        WRITE_CHUNK bytes at a time.
 
         Per message, kombu's ``Producer.publish`` and py-amqp's ``basic_publish``
         cost more than the broker does: one socket write each, plus a
         non-blocking read (the connection.blocked check, an exception when
-        there is nothing to read). Here the bytes on the wire are the same, the
-        properties are those ``Producer.publish`` sets, and a blocked broker
-        still shows: its confirms do not come and the batch times out.
+        there is nothing to read). Here the frames on the wire are the same,
+        the properties are those ``Producer.publish`` sets, and a blocked
+        broker still shows: its confirms do not come and the batch times out.
         """
         connection = self._channel.connection
         channel_id = self._channel.channel_id
@@ -159,9 +173,8 @@ class Publisher:
         self._published += len(messages)
 
     def _await_confirms(self):
-        self._nacked = False
         connection = self._connection.connection
-        while self._acked < self._published:
+        while self._confirmed < self._published:
             connection.drain_events(timeout=self.confirm_timeout)
             if self._nacked:
                 raise PublishFailed("the broker refused (nacked) a message")
@@ -171,6 +184,7 @@ class Publisher:
         with self._lock:
             try:
                 self._connect()
+                self._nacked = False
                 queue = dead_letter_queue(consumer)
                 queue(self._channel).declare()
                 raw = isinstance(body, (bytes, str))
