@@ -57,6 +57,7 @@ def main(argv=None):
 
     logging.basicConfig(level=logging.INFO, stream=sys.stderr,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("kombu.connection").setLevel(logging.ERROR)  # memory:// has no hostname
     log = logging.getLogger("ejia")
     data_dir = Path(args.data_dir)
     data_dir.mkdir(parents=True, exist_ok=True)
