@@ -1,0 +1,1 @@
+"""members: member records and status, the development pipeline (applicant to full member)."""

@@ -1,0 +1,178 @@
+"""The member aggregate: the record (registration, profile) here; its status
+machine in ``status.py`` and its development pipeline in ``pipeline.py``
+(applicant to candidate) and ``admission.py`` (candidate to full member).
+Pure: dates, rule sets and facts from read models (the branch, other
+members) are passed in.
+
+Every event carries the member's state after it (org_id, group_id, stage,
+status): ``_emit`` fills it in, ``_apply`` reads it back.
+
+Personal data (ID number, phone) is validated here but never recorded in an
+event: the command handler stores it in the members-only table."""
+import datetime as dt
+
+from shared.aggregate import Aggregate
+from shared.contracts.members import (PROFILE_FIELDS, STAGE_DATES, id_number_birth_date,
+                                      id_number_problem, normalise_id_number, stage_date_problems)
+from shared.errors import InvalidInput, RuleViolation
+
+from .checks import OrgView, check_branch, not_future
+from .dates import add_months, age_on
+from .admission import Admission
+from .pipeline import Pipeline
+from .rules import MemberRules
+from .status import StatusMachine
+
+_KEEP = object()
+
+
+def check_id_number(id_number: str, birth_date: dt.date) -> str:
+    """The normalised ID number; InvalidInput if malformed or if the birth
+    date coded in it is not ``birth_date`` (messages omit the value)."""
+    value = normalise_id_number(id_number)
+    problem = id_number_problem(value)
+    if problem:
+        raise InvalidInput(problem, {"id_number": problem})
+    if id_number_birth_date(value) != birth_date:
+        message = "the birth date in the ID number does not match birth_date"
+        raise InvalidInput(message, {"id_number": message})
+    return value
+
+
+def check_min_age(rules: MemberRules, birth_date: dt.date, applied_on: dt.date):
+    age = age_on(birth_date, applied_on)
+    if age < rules.min_age_years:
+        raise RuleViolation("members.pipeline.min_age",
+                            f"an applicant must be at least {rules.min_age_years} on the application "
+                            f"date; this one was {age} on {applied_on.isoformat()}",
+                            {"applied_on": applied_on.isoformat(), "age": age})
+
+
+class Member(StatusMachine, Pipeline, Admission, Aggregate):
+    aggregate_type = "member"
+
+    def __init__(self, aggregate_id):
+        super().__init__(aggregate_id)
+        self.org_id = self.group_id = self.stage = self.status = None
+        self.profile: dict = {}
+        self.registered_on = None
+        self.applied_on = self.activist_on = self.candidate_on = None
+        self.admitted_on = self.full_on = self.probation_ends_on = None
+        self.talk_due_on = self.talked_on = None
+        self.status_since = self.lost_contact_since = self.suspended_on = None
+        self.last_assessed_on = None
+        self.contacts: list[dict] = []
+        self.sponsors: list[dict] = []
+        self.review = None
+        self.training: list[dict] = []
+        self.vote = None
+        self.extensions = 0
+
+    @property
+    def created(self) -> bool:
+        """False for a stream of another aggregate type loaded by mistake."""
+        return self.stage is not None
+
+    @property
+    def name(self) -> str:
+        return self.profile.get("name", "")
+
+    def _apply(self, event_type, payload):
+        if event_type.startswith("members."):
+            self.org_id, self.group_id = payload["org_id"], payload["group_id"]
+            self.stage, self.status = payload["stage"], payload["status"]
+        super()._apply(event_type, payload)
+
+    def _emit(self, event_type: str, *, org_id=_KEEP, group_id=_KEEP, stage=None, status=None, **facts):
+        """Record ``event_type`` with the member's state after it."""
+        return self.record(event_type, org_id=self.org_id if org_id is _KEEP else org_id,
+                           group_id=self.group_id if group_id is _KEEP else group_id,
+                           stage=stage or self.stage, status=status or self.status, **facts)
+
+    # ---- registration --------------------------------------------------------
+    @classmethod
+    def register(cls, member_id, *, rules: MemberRules | None, today: dt.date, branch: OrgView,
+                 group: OrgView | None, name: str, gender: str, birth_date: dt.date, ethnicity: str,
+                 education: str, employer: str, id_number: str, phone: str, stage: str,
+                 applied_on=None, activist_on=None, candidate_on=None, admitted_on=None, full_on=None,
+                 registered_on: dt.date | None = None) -> "Member":
+        """``rules``: the set in force on the date of ``stage`` (None for a
+        full member, whose record is entered as it happened, unjudged)."""
+        registered_on = registered_on or today
+        not_future(registered_on, today, "registered_on")
+        check_branch(branch, group)
+        check_id_number(id_number, birth_date)
+        if not (phone or "").strip():
+            raise InvalidInput("a phone number is required", {"phone": "required"})
+        dates = {"applied_on": applied_on, "activist_on": activist_on, "candidate_on": candidate_on,
+                 "admitted_on": admitted_on, "full_on": full_on}
+        problems = stage_date_problems(stage, dates, birth_date)
+        if stage not in STAGE_DATES:
+            problems["stage"] = f"unknown stage {stage!r}"
+        if problems:
+            raise InvalidInput("the stage dates are incomplete or out of order", problems)
+        for field, day in dates.items():
+            if day is not None and day > registered_on:
+                raise InvalidInput(f"{field} {day.isoformat()} is after registered_on", {field: day.isoformat()})
+        if stage != "full" and rules is None:
+            raise InvalidInput(f"a member at stage {stage} is judged by the rules in force", {"stage": stage})
+        if rules is not None and applied_on is not None:
+            check_min_age(rules, birth_date, applied_on)
+        derived = {"probation_ends_on": None, "talk_due_on": None, "candidate_eligible_on": None,
+                   "next_assessment_due_on": None}
+        if stage == "applicant":
+            derived["talk_due_on"] = add_months(applied_on, rules.talk_within_months)
+        if stage == "activist":
+            derived["candidate_eligible_on"] = add_months(activist_on, rules.activist_min_months)
+        if stage in ("activist", "candidate"):
+            derived["next_assessment_due_on"] = add_months(dates[STAGE_DATES[stage]],
+                                                           rules.assessment_interval_months)
+        if stage == "probationary":
+            derived["probation_ends_on"] = add_months(admitted_on, rules.probation_months)
+        member = cls(member_id)
+        member._emit("members.member_registered", org_id=branch.id, group_id=group.id if group else None,
+                     stage=stage, status="active", name=name, gender=gender, birth_date=birth_date,
+                     ethnicity=ethnicity, education=education, employer=employer,
+                     registered_on=registered_on, **dates, **derived,
+                     rules_version=rules.version if rules else None)
+        return member
+
+    def when_member_registered(self, payload):
+        self.profile = {field: payload[field] for field in PROFILE_FIELDS}
+        self.registered_on = payload["registered_on"]
+        for field in ("applied_on", "activist_on", "candidate_on", "admitted_on", "full_on",
+                      "probation_ends_on", "talk_due_on"):
+            setattr(self, field, payload[field])
+
+    # ---- profile -------------------------------------------------------------
+    def update_profile(self, *, today: dt.date, current_personal: dict, changes: dict,
+                       group: OrgView | None = None, updated_on: dt.date | None = None) -> list[str]:
+        """Apply ``changes`` (profile fields, ``id_number``, ``phone``,
+        ``group_id``); ``current_personal`` holds the stored ID number and
+        phone, ``group`` the party group named by a non-null ``group_id``.
+        Returns the names of the fields that changed (no event if none)."""
+        updated_on = updated_on or today
+        not_future(updated_on, today, "updated_on")
+        profile = dict(self.profile)
+        changed = [f for f in PROFILE_FIELDS if f in changes and changes[f] != profile[f]]
+        profile.update({f: changes[f] for f in changed})
+        id_number = changes.get("id_number", current_personal.get("id_number"))
+        if "id_number" in changes or "birth_date" in changed:
+            id_number = check_id_number(id_number, profile["birth_date"])
+        for field in ("id_number", "phone"):
+            value = id_number if field == "id_number" else changes.get("phone")
+            if field in changes and value != current_personal.get(field):
+                changed.append(field)
+        group_id = self.group_id
+        if "group_id" in changes and changes["group_id"] != self.group_id:
+            group_id = changes["group_id"]
+            if group_id is not None:
+                check_branch(OrgView(self.org_id, "branch", "active"), group)
+            changed.append("group_id")
+        if changed:
+            self._emit("members.profile_updated", group_id=group_id, **profile, updated_on=updated_on,
+                       changed=changed)
+        return changed
+
+    def when_profile_updated(self, payload):
+        self.profile = {field: payload[field] for field in PROFILE_FIELDS}

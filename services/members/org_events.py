@@ -1,0 +1,67 @@
+"""Organisations as the members service knows them from orgs' events
+(``orgs.org_created``, ``orgs.branch_founded``, ``orgs.org_renamed``,
+``orgs.org_dissolved``), for the registration rule: a member belongs to an
+active branch or joint branch, optionally in a party group inside it."""
+from sqlalchemy import Column, String, Table, select
+from sqlalchemy.dialects import postgresql, sqlite
+
+from shared.envelope import Envelope
+from shared.inbox import advance_version
+
+from .checks import OrgView
+from .projections import metadata
+
+known_orgs = Table(
+    "known_orgs", metadata,
+    Column("id", String(64), primary_key=True),
+    Column("kind", String(20)),  # None until the org's creating event arrives
+    Column("parent_id", String(64), index=True),
+    Column("name", String(200)),
+    Column("status", String(20), nullable=False),
+)
+
+
+
+def _insert(conn, table):
+    return (postgresql if conn.dialect.name == "postgresql" else sqlite).insert(table)
+
+
+def _upsert_org(conn, org_id: str, insert_values: dict, update_values: dict):
+    statement = _insert(conn, known_orgs).values(id=org_id, **insert_values)
+    if update_values:
+        statement = statement.on_conflict_do_update(index_elements=["id"], set_=update_values)
+    else:
+        statement = statement.on_conflict_do_nothing()
+    conn.execute(statement)
+
+
+def apply_org_event(conn, e: Envelope):
+    """Keep ``known_orgs`` from one orgs event. Name and status each keep the
+    aggregate version they were last set from (advance_version), so events
+    delivered out of order (competing consumers) never regress them; the
+    creating event always fills in kind and parent."""
+    p, org_id, version = e.payload, e.aggregate_id, e.aggregate_version
+    newer_name = e.event_type in ("orgs.org_created", "orgs.branch_founded", "orgs.org_renamed") and \
+        advance_version(conn, "members.known_orgs.name", org_id, version)
+    newer_status = e.event_type in ("orgs.org_created", "orgs.branch_founded", "orgs.org_dissolved") and \
+        advance_version(conn, "members.known_orgs.status", org_id, version)
+    status = "dissolved" if e.event_type == "orgs.org_dissolved" else "active"
+    changes = {}
+    if newer_name:
+        changes["name"] = p["name"]
+    if newer_status:
+        changes["status"] = status
+    if e.event_type in ("orgs.org_created", "orgs.branch_founded"):
+        static = {"kind": p["kind"], "parent_id": p["parent_id"]}
+        _upsert_org(conn, org_id, {**static, "name": p["name"], "status": status, **changes}, {**static, **changes})
+    elif changes:
+        _upsert_org(conn, org_id, {"status": "active", **changes}, changes)
+
+
+
+def org_view(conn, org_id: str, lock: bool = False) -> OrgView | None:
+    """``lock`` holds the row until commit (a registration and the event that
+    dissolves the branch serialise)."""
+    query = select(known_orgs).where(known_orgs.c.id == org_id)
+    row = conn.execute(query.with_for_update() if lock else query).first()
+    return None if row is None else OrgView(row.id, row.kind, row.status, row.parent_id, row.name)

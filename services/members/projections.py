@@ -1,0 +1,224 @@
+"""Read models of the members service, all on ``metadata``:
+
+- ``members`` (here): one row per member, kept by ``project``, which the
+  event store calls inline in the transaction that appends each event;
+- ``personal_data`` (personal.py): ID number and phone, written by the
+  command handlers in that same transaction (never in an event, the outbox
+  or a log);
+- ``known_orgs`` (org_events.py): organisations as orgs' events describe
+  them, kept through the idempotent inbox.
+
+And the reads command handlers need for their rules. Queries for callers are
+in queries.py."""
+from sqlalchemy import JSON, Column, Date, Integer, MetaData, String, Table, select, update
+
+from shared import codec
+from shared.envelope import Envelope
+
+from .checks import MemberView
+
+metadata = MetaData()
+
+members = Table(
+    "members", metadata,
+    Column("id", String(64), primary_key=True),
+    Column("org_id", String(64), nullable=False, index=True),
+    Column("group_id", String(64)),
+    Column("stage", String(20), nullable=False),
+    Column("status", String(20), nullable=False),
+    Column("name", String(100), nullable=False),
+    Column("gender", String(10), nullable=False),
+    Column("birth_date", Date, nullable=False),
+    Column("ethnicity", String(30), nullable=False),
+    Column("education", String(50), nullable=False),
+    Column("employer", String(100), nullable=False),
+    Column("registered_on", Date, nullable=False),
+    Column("applied_on", Date),
+    Column("activist_on", Date),
+    Column("candidate_on", Date),
+    Column("admitted_on", Date),
+    Column("full_on", Date),
+    Column("probation_ends_on", Date),
+    Column("talk_due_on", Date),
+    Column("talked_on", Date),
+    Column("candidate_eligible_on", Date),
+    Column("next_assessment_due_on", Date),
+    Column("approval_due_on", Date),
+    Column("status_since", Date),
+    # Facts shown as they were recorded (JSON, dates as ISO strings).
+    Column("status_detail", JSON),
+    Column("talk", JSON),
+    Column("contacts", JSON, nullable=False),
+    Column("assessments", JSON, nullable=False),
+    Column("candidate_decision", JSON),
+    Column("sponsors", JSON, nullable=False),
+    Column("warnings", JSON, nullable=False),
+    Column("political_review", JSON),
+    Column("training", JSON, nullable=False),
+    Column("admission_vote", JSON),
+    Column("full_vote", JSON),
+    Column("extension", JSON),
+    Column("cancellation", JSON),
+    Column("version", Integer, nullable=False),
+)
+
+# ---- the projector of members' own events -----------------------------------------
+
+def _jsonable(value):
+    return codec.to_jsonable(value)
+
+
+def _facts(payload, *names) -> dict:
+    return _jsonable({name: payload[name] for name in names})
+
+
+STEP_FACTS = ("decided_by", "note")
+VOTE_FACTS = ("meeting_date", "eligible_voters", "present_voters", "yes", "no", "abstain")
+
+
+def _registered(conn, e: Envelope):
+    p = e.payload
+    conn.execute(members.insert().values(
+        id=e.aggregate_id, **{column: p[column] for column in (
+            "org_id", "group_id", "stage", "status", "name", "gender", "birth_date", "ethnicity", "education",
+            "employer", "registered_on", "applied_on", "activist_on", "candidate_on", "admitted_on", "full_on",
+            "probation_ends_on", "talk_due_on", "candidate_eligible_on", "next_assessment_due_on")},
+        status_detail=None, contacts=[], assessments=[], sponsors=[], warnings=[], training=[],
+        version=e.aggregate_version))
+
+
+def _profile_updated(conn, e):
+    p = e.payload
+    return {column: p[column] for column in ("name", "gender", "birth_date", "ethnicity", "education", "employer")}
+
+
+def _status_changed(conn, e):
+    p = e.payload
+    row = member_row(conn, e.aggregate_id)
+    detail = dict(row.status_detail or {})
+    detail.update(previous_status=p["previous_status"], reason=p["reason"], grounds=p["grounds"])
+    if p["status"] == "lost_contact":
+        detail["lost_contact_since"] = p["changed_on"]
+    elif p["status"] == "suspended":
+        detail["suspended_on"] = p["changed_on"]
+    elif p["status"] == "active":
+        detail.update(lost_contact_since=None, suspended_on=None)
+    return {"status_since": p["changed_on"], "status_detail": _jsonable(detail)}
+
+
+def _talk(conn, e):
+    p = e.payload
+    return {"talked_on": p["talked_on"], "talk": _facts(p, "talked_on", "talked_by", "due_on", "late", *STEP_FACTS)}
+
+
+def _activist(conn, e):
+    p = e.payload
+    return {"activist_on": p["activist_on"], "candidate_eligible_on": p["candidate_eligible_on"],
+            "next_assessment_due_on": p["next_assessment_due_on"]}
+
+
+def _contacts(conn, e):
+    return {"contacts": _jsonable(e.payload["contacts"])}
+
+
+def _assessment(conn, e):
+    p = e.payload
+    row = member_row(conn, e.aggregate_id)
+    return {"assessments": [*row.assessments, _facts(p, "assessed_on", "result", "note", "decided_by")],
+            "next_assessment_due_on": p["next_assessment_due_on"]}
+
+
+def _candidate(conn, e):
+    p = e.payload
+    return {"candidate_on": p["candidate_on"], "candidate_eligible_on": None,
+            "candidate_decision": _facts(p, "public_notice_from", "public_notice_to", "public_notice_working_days",
+                                         "filed_on", "parent_approved_on", *STEP_FACTS)}
+
+
+def _sponsors(conn, e):
+    return {"sponsors": _jsonable(e.payload["sponsors"]), "warnings": _jsonable(e.payload["warnings"])}
+
+
+def _review(conn, e):
+    return {"political_review": _facts(e.payload, "reviewed_on", "passed", *STEP_FACTS)}
+
+
+def _training(conn, e):
+    row = member_row(conn, e.aggregate_id)
+    return {"training": [*row.training, _facts(e.payload, "completed_on", "days", "class_hours", "course")]}
+
+
+def _voted(conn, e):
+    p = e.payload
+    return {"approval_due_on": p["approval_due_on"],
+            "admission_vote": _facts(p, *VOTE_FACTS, "approval_due_on", "approval_due_on_special", *STEP_FACTS)}
+
+
+def _admitted(conn, e):
+    p = e.payload
+    row = member_row(conn, e.aggregate_id)
+    vote = {**row.admission_vote, **_facts(p, "approved_on", "special")}
+    return {"admitted_on": p["admitted_on"], "probation_ends_on": p["probation_ends_on"], "approval_due_on": None,
+            "next_assessment_due_on": None, "admission_vote": vote}
+
+
+def _confirmed(conn, e):
+    p = e.payload
+    return {"full_on": p["full_on"], "full_vote": _facts(p, *VOTE_FACTS, "approved_on", "special", *STEP_FACTS)}
+
+
+def _extended(conn, e):
+    p = e.payload
+    return {"probation_ends_on": p["probation_ends_on"],
+            "extension": _facts(p, "decided_on", "months", "reason", "approved_on", "previous_ends_on", *STEP_FACTS)}
+
+
+def _cancelled(conn, e):
+    p = e.payload
+    return {"status_since": p["decided_on"], "cancellation": _facts(p, "decided_on", "reason", *STEP_FACTS)}
+
+
+PROJECTORS = {
+    "members.profile_updated": _profile_updated,
+    "members.status_changed": _status_changed,
+    "members.talk_recorded": _talk,
+    "members.activist_designated": _activist,
+    "members.contacts_assigned": _contacts,
+    "members.assessment_recorded": _assessment,
+    "members.candidate_approved": _candidate,
+    "members.sponsors_assigned": _sponsors,
+    "members.political_review_recorded": _review,
+    "members.training_recorded": _training,
+    "members.admission_voted": _voted,
+    "members.admission_approved": _admitted,
+    "members.confirmed_full": _confirmed,
+    "members.probation_extended": _extended,
+    "members.probation_cancelled": _cancelled,
+}
+
+
+def project(conn, envelope: Envelope):
+    if envelope.event_type == "members.member_registered":
+        _registered(conn, envelope)
+        return
+    changes = PROJECTORS.get(envelope.event_type)
+    if changes is None:
+        return
+    p = envelope.payload
+    conn.execute(update(members).where(members.c.id == envelope.aggregate_id).values(
+        org_id=p["org_id"], group_id=p["group_id"], stage=p["stage"], status=p["status"],
+        version=envelope.aggregate_version, **changes(conn, envelope)))
+
+
+# ---- reads the command handlers' rules need ----------------------------------------------
+
+def member_row(conn, member_id: str):
+    return conn.execute(select(members).where(members.c.id == member_id)).first()
+
+
+def member_view(conn, member_id: str) -> MemberView | None:
+    row = member_row(conn, member_id)
+    return None if row is None else MemberView(row.id, row.name, row.org_id, row.stage, row.status)
+
+
+from . import org_events, personal  # noqa: E402,F401  (their tables join ``metadata``)

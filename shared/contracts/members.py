@@ -1,0 +1,557 @@
+"""The members service's published language: its vocabulary (glossary names),
+the format of personal identifiers, command schemas (``...In``: RPC ``data``
+and HTTP bodies) and response schemas (``...Out``).
+
+Rule numbers (ages, periods, windows, thresholds) are not here: they are
+versioned rule data in the service, so a schema never refuses what a rule
+revision would allow. What is here is shape and format: an ID number's
+check digit, dates in the order the pipeline needs them.
+
+Personal data: validation messages never repeat the value they refuse.
+"""
+import datetime as dt
+import re
+
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+
+from .orgs import ID, PageIn, Text, page_of  # the generic pieces: one definition for all contracts
+
+GENDERS = ("male", "female")
+STAGES = ("applicant", "activist", "candidate", "probationary", "full")
+STATUSES = ("active", "lost_contact", "suspended", "left", "expelled", "deceased")
+FINAL_STATUSES = ("left", "expelled", "deceased")
+ASSESSMENT_RESULTS = ("excellent", "good", "fair", "poor")
+DEADLINE_KINDS = ("talk", "assessment", "candidate_eligibility", "admission_approval", "probation_end")
+STAGE_DATES = {"applicant": "applied_on", "activist": "activist_on", "candidate": "candidate_on",
+               "probationary": "admitted_on", "full": "full_on"}
+"""The date a member reached each stage (``admitted_on``: the admission
+meeting, when probation starts and party membership begins)."""
+PROFILE_FIELDS = ("name", "gender", "birth_date", "ethnicity", "education", "employer")
+
+
+# ---- personal identifiers -------------------------------------------------------
+
+ID_NUMBER_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+ID_NUMBER_CHECK = "10X98765432"
+_ID_NUMBER = re.compile(r"[0-9]{17}[0-9X]")
+_PHONE = re.compile(r"(\+?86[- ]?)?1[3-9][0-9]{9}|0[0-9]{2,3}-?[0-9]{7,8}")
+
+
+def normalise_id_number(value: str) -> str:
+    return value.strip().upper()
+
+
+def id_number_check_digit(first17: str) -> str:
+    """The GB 11643-1999 check character of the first 17 digits."""
+    return ID_NUMBER_CHECK[sum(int(d) * w for d, w in zip(first17, ID_NUMBER_WEIGHTS)) % 11]
+
+
+def id_number_birth_date(value: str) -> dt.date | None:
+    """The birth date coded in an 18-character ID number (None if not a date)."""
+    try:
+        return dt.date(int(value[6:10]), int(value[10:12]), int(value[12:14]))
+    except ValueError:
+        return None
+
+
+def id_number_problem(value: str) -> str | None:
+    """What is wrong with ``value`` as a PRC resident ID number (18
+    characters, GB 11643 check digit), or None. The message never repeats
+    the value."""
+    value = normalise_id_number(value)
+    if len(value) != 18:
+        return "An ID number has 18 characters."
+    if not _ID_NUMBER.fullmatch(value):
+        return "An ID number is 17 digits and a check digit (0-9 or X)."
+    if id_number_birth_date(value) is None:
+        return "The ID number does not contain a valid birth date."
+    if id_number_check_digit(value[:17]) != value[17]:
+        return "The ID number's check digit is wrong."
+    return None
+
+
+def mask_id_number(value: str | None) -> str | None:
+    """``3205**********1234``: region prefix and last four only."""
+    if value is None:
+        return None
+    return value[:4] + "*" * (len(value) - 8) + value[-4:] if len(value) > 8 else "*" * len(value)
+
+
+def mask_phone(value: str | None) -> str | None:
+    """``138****5678``: the first three and last four characters only."""
+    if value is None:
+        return None
+    if len(value) >= 9:
+        return value[:3] + "*" * (len(value) - 7) + value[-4:]
+    return "*" * (len(value) - 2) + value[-2:]
+
+
+# ---- stage dates ----------------------------------------------------------------
+
+def stage_date_problems(stage: str, dates: dict, birth_date: dt.date | None = None) -> dict:
+    """What is wrong with the stage dates of a member registered at ``stage``:
+    the stage's own date (and, for a full member, the admission date; for an
+    applicant, the application date) is required, dates of later stages are
+    not allowed, and the dates given are in pipeline order, after the birth
+    date. {field: message}; empty if all is well."""
+    if stage not in STAGES:
+        return {}
+    order = list(STAGE_DATES.values())
+    reached = order[:STAGES.index(stage) + 1]
+    required = {STAGE_DATES[stage]} | ({"admitted_on"} if stage == "full" else set())
+    problems = {}
+    for name in required:
+        if dates.get(name) is None:
+            problems[name] = f"Required for a member at stage {stage}."
+    for name in order:
+        if name not in reached and dates.get(name) is not None:
+            problems[name] = f"Not allowed for a member at stage {stage}."
+    given = [(name, dates[name]) for name in reached if dates.get(name) is not None]
+    if birth_date is not None and given and given[0][1] <= birth_date:
+        problems.setdefault(given[0][0], "Must be after the birth date.")
+    for (before, earlier), (name, later) in zip(given, given[1:]):
+        strictly = name == "full_on"
+        if later < earlier or (strictly and later == earlier):
+            problems.setdefault(name, f"Must be {'after' if strictly else 'on or after'} {before}.")
+    return problems
+
+
+# ---- fields ---------------------------------------------------------------------
+
+class IdNumber(fields.String):
+    """An 18-character PRC resident ID number, check digit validated."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        value = normalise_id_number(super()._deserialize(value, attr, data, **kwargs))
+        problem = id_number_problem(value)
+        if problem:
+            raise ValidationError(problem)
+        return value
+
+
+class Phone(fields.String):
+    """A mainland mobile (11 digits, optional +86) or landline (0512-62345678)."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        value = super()._deserialize(value, attr, data, **kwargs).strip()
+        if not _PHONE.fullmatch(value):
+            raise ValidationError("Not a valid phone number (mobile 13812345678 or landline 0512-62345678).")
+        return value
+
+
+class IsoDate(fields.Date):
+    """A date in a response; read models may hold it as an ISO string already."""
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        if isinstance(value, str):
+            return value
+        return super()._serialize(value, attr, obj, **kwargs)
+
+
+def _describe(text, example=None):
+    return {"description": text, **({"example": example} if example is not None else {})}
+
+
+def _date(text, required=False, example="2024-03-01"):
+    kwargs = {"required": True} if required else {"load_default": None}
+    return fields.Date(metadata=_describe(text, example), **kwargs)
+
+
+def _text(text, max_length, required=False, example=None):
+    kwargs = {"required": True} if required else {"load_default": None, "allow_none": True}
+    return Text(validate=validate.Length(min=1 if required else 0, max=max_length),
+                metadata=_describe(text, example), **kwargs)
+
+
+def _count(text, example, minimum=0):
+    return fields.Integer(strict=True, required=True, validate=validate.Range(min=minimum, max=100_000),
+                          metadata=_describe(text, example))
+
+
+def _expected_version():
+    return fields.Integer(strict=True, load_default=None, validate=validate.Range(min=1),
+                          metadata=_describe("refuse (409) if the member changed since this version"))
+
+
+def _ids(text, example):
+    return fields.List(fields.String(validate=ID), required=True, validate=validate.Length(min=1, max=5),
+                       metadata=_describe(text, example))
+
+
+def _check_id_birth_date(data):
+    id_number, birth_date = data.get("id_number"), data.get("birth_date")
+    if id_number and birth_date and id_number_birth_date(id_number) != birth_date:
+        raise ValidationError({"id_number": ["The birth date in the ID number does not match birth_date."]})
+
+
+# ---- commands -------------------------------------------------------------------
+
+class RegisterMemberIn(Schema):
+    """Register a member record: an applicant entering the pipeline, or an
+    existing activist, candidate, probationary or full member whose dates
+    are entered as they happened."""
+    name = _text("full name", 50, required=True, example="李明")
+    gender = fields.String(required=True, validate=validate.OneOf(GENDERS), metadata=_describe("", "male"))
+    birth_date = _date("birth date; must match the ID number", required=True, example="1996-05-04")
+    ethnicity = _text("ethnic group", 30, required=True, example="汉族")
+    education = _text("highest education", 50, required=True, example="硕士研究生")
+    id_number = IdNumber(required=True, metadata=_describe(
+        "18-character resident ID number (GB 11643 check digit); personal data: stored apart from "
+        "the events, masked in responses", "110105199605040018"))
+    phone = Phone(required=True, metadata=_describe("personal data, masked in responses", "13812345678"))
+    employer = _text("work or study unit", 100, required=True, example="纳米科技有限公司")
+    org_id = fields.String(required=True, validate=ID,
+                           metadata=_describe("the active branch or joint branch the member belongs to"))
+    group_id = fields.String(load_default=None, allow_none=True, validate=ID,
+                             metadata=_describe("a party group inside that branch"))
+    stage = fields.String(required=True, validate=validate.OneOf(STAGES), metadata=_describe("", "applicant"))
+    applied_on = _date("application date (required for an applicant; age is checked on it)")
+    activist_on = _date("designated activist (required from activist on)")
+    candidate_on = _date("became a candidate (required from candidate on)")
+    admitted_on = _date("admission meeting: probation starts (required for probationary and full)")
+    full_on = _date("full membership; party standing counts from it (required for full)")
+    registered_on = _date("date of the record; today if absent")
+
+    @validates_schema
+    def _consistent(self, data, **kwargs):
+        _check_id_birth_date(data)
+        problems = stage_date_problems(data.get("stage"), data, data.get("birth_date"))
+        if problems:
+            raise ValidationError({name: [message] for name, message in problems.items()})
+
+
+class UpdateMemberIn(Schema):
+    """Correct or update profile fields; only those given change. Moving to
+    another branch is a transfer, not an update."""
+    name = Text(validate=validate.Length(min=1, max=50))
+    gender = fields.String(validate=validate.OneOf(GENDERS))
+    birth_date = fields.Date(metadata=_describe("must match the ID number"))
+    ethnicity = Text(validate=validate.Length(min=1, max=30))
+    education = Text(validate=validate.Length(min=1, max=50))
+    employer = Text(validate=validate.Length(min=1, max=100))
+    id_number = IdNumber(metadata=_describe("personal data"))
+    phone = Phone(metadata=_describe("personal data"))
+    group_id = fields.String(allow_none=True, validate=ID,
+                             metadata=_describe("a party group inside the member's branch, or null"))
+    updated_on = _date("today if absent")
+    expected_version = _expected_version()
+
+    @validates_schema
+    def _something(self, data, **kwargs):
+        if not set(data) - {"updated_on", "expected_version"}:
+            raise ValidationError("Give at least one field to update.")
+        _check_id_birth_date(data)
+
+
+class ChangeStatusIn(Schema):
+    """Change a member's status (DOMAIN.md §2): lost contact, suspended
+    (unreachable >= 6 months, or abroad > 5 years), left (6 months without
+    organisational life or dues; or 2 years after a suspension), expelled,
+    deceased, or back to active (a suspension only within its 2 years)."""
+    status = fields.String(required=True, validate=validate.OneOf(STATUSES),
+                           metadata=_describe("the new status", "lost_contact"))
+    changed_on = _date("date of the change; time limits are counted to it; today if absent")
+    reason = _text("why; recorded with the change", 1000, required=True,
+                   example="no reply to calls or letters since March")
+    abroad_since = _date("for a suspension on the abroad ground: settled or studying abroad since")
+    inactive_since = _date("for left: without organisational life or dues since (defaults to "
+                           "the lost-contact date)")
+    expected_version = _expected_version()
+
+
+class StepIn(Schema):
+    """What every pipeline step may carry."""
+    decided_by = _text("who decided or did it (e.g. branch committee)", 100, example="支部委员会")
+    note = _text("remarks", 1000)
+    expected_version = _expected_version()
+
+
+class RecordTalkIn(StepIn):
+    talked_on = _date("date of the talk; today if absent")
+    talked_by = _text("who talked with the applicant", 100, required=True, example="王芳")
+
+
+class DesignateActivistIn(StepIn):
+    activist_on = _date("the branch committee's decision; today if absent")
+    filed_on = _date("filed with the parent committee")
+
+
+class AssignContactsIn(StepIn):
+    contact_ids = _ids("member ids of the full members assigned as contacts (1-2)", ["m-1"])
+    assigned_on = _date("today if absent")
+
+
+class RecordAssessmentIn(StepIn):
+    assessed_on = _date("today if absent")
+    result = fields.String(required=True, validate=validate.OneOf(ASSESSMENT_RESULTS),
+                           metadata=_describe("the half-yearly assessment", "good"))
+
+
+class ApproveCandidateIn(StepIn):
+    candidate_on = _date("the branch committee's decision (>= 1 year as activist); today if absent")
+    public_notice_from = _date("first day of the public notice, where the rules require one")
+    public_notice_to = _date("last day of the public notice")
+    filed_on = _date("filed with the parent committee")
+    parent_approved_on = _date("approved by the parent, where the rules require it")
+
+    @validates_schema
+    def _notice(self, data, **kwargs):
+        start, end = data.get("public_notice_from"), data.get("public_notice_to")
+        if (start is None) != (end is None):
+            raise ValidationError({"public_notice_to": ["Give both ends of the public notice."]})
+        if start and end and end < start:
+            raise ValidationError({"public_notice_to": ["Must be on or after public_notice_from."]})
+
+
+class AssignSponsorsIn(StepIn):
+    sponsor_ids = _ids("member ids of the two sponsors: full members in good standing", ["m-1", "m-2"])
+    assigned_on = _date("today if absent")
+
+
+class RecordPoliticalReviewIn(StepIn):
+    reviewed_on = _date("today if absent")
+    passed = fields.Boolean(required=True, metadata=_describe("the review's outcome", True))
+
+
+class RecordTrainingIn(StepIn):
+    completed_on = _date("today if absent")
+    days = fields.Integer(strict=True, load_default=0, validate=validate.Range(min=0, max=365),
+                          metadata=_describe("days of training", 3))
+    class_hours = fields.Integer(strict=True, load_default=0, validate=validate.Range(min=0, max=2000),
+                                 metadata=_describe("class hours", 24))
+    course = _text("course or programme", 200, example="发展对象培训班")
+
+    @validates_schema
+    def _some(self, data, **kwargs):
+        if not data.get("days") and not data.get("class_hours"):
+            raise ValidationError({"days": ["Give days or class_hours."]})
+
+
+class VoteIn(StepIn):
+    """A branch general meeting's vote on one member, as counted."""
+    meeting_date = _date("date of the branch general meeting", required=True)
+    eligible_voters = _count("full members with a vote who should attend", 20, minimum=1)
+    present_voters = _count("of them, present", 15)
+    yes = _count("votes for", 13)
+    no = _count("votes against", 1)
+    abstain = _count("abstentions", 1)
+
+    @validates_schema
+    def _counts(self, data, **kwargs):
+        problems = vote_count_problems(data)
+        if problems:
+            raise ValidationError(problems)
+
+
+def vote_count_problems(data: dict) -> dict:
+    keys = ("eligible_voters", "present_voters", "yes", "no", "abstain")
+    if any(not isinstance(data.get(key), int) for key in keys):
+        return {}
+    if data["present_voters"] > data["eligible_voters"]:
+        return {"present_voters": ["More than eligible_voters."]}
+    if data["yes"] + data["no"] + data["abstain"] > data["present_voters"]:
+        return {"yes": ["yes + no + abstain is more than present_voters."]}
+    return {}
+
+
+class AdmissionVoteIn(VoteIn):
+    """Quorum: more than half of the eligible present; passes: yes from more
+    than half of the eligible (exactly half fails). Sponsors, a passed
+    political review and enough training must be recorded first."""
+
+
+class ApproveAdmissionIn(StepIn):
+    approved_on = _date("the parent committee's approval; today if absent")
+    special = fields.Boolean(load_default=False,
+                             metadata=_describe("a special case: the longer approval window applies"))
+
+
+class ConfirmFullIn(VoteIn):
+    """On or after the end of probation: the branch meeting's vote and the
+    parent's approval (within its window) make a full member."""
+    approved_on = _date("the parent committee's approval; today if absent")
+    special = fields.Boolean(load_default=False)
+
+
+class ExtendProbationIn(StepIn):
+    decided_on = _date("on or after the end of probation; today if absent")
+    months = fields.Integer(strict=True, required=True, validate=validate.Range(min=1, max=60),
+                            metadata=_describe("by how many months (the rules allow 6-12, once)", 6))
+    reason = _text("why", 1000, required=True)
+    approved_on = _date("approved by the parent committee")
+
+
+class CancelProbationIn(StepIn):
+    decided_on = _date("today if absent")
+    reason = _text("why", 1000, required=True)
+
+
+PIPELINE_STEPS = {
+    "record-talk": (RecordTalkIn, "Record the branch's talk with an applicant (due within 1 month)"),
+    "designate-activist": (DesignateActivistIn, "Designate an applicant as an activist"),
+    "assign-contacts": (AssignContactsIn, "Assign 1-2 full members as an activist's contacts"),
+    "record-assessment": (RecordAssessmentIn, "Record an activist's half-yearly assessment"),
+    "approve-candidate": (ApproveCandidateIn, "Make an activist of >= 1 year a candidate"),
+    "assign-sponsors": (AssignSponsorsIn, "Assign two full members as sponsors"),
+    "record-political-review": (RecordPoliticalReviewIn, "Record a candidate's political review"),
+    "record-training": (RecordTrainingIn, "Record a candidate's training (>= 3 days or 24 class hours)"),
+    "admission-vote": (AdmissionVoteIn, "Record the branch general meeting's admission vote"),
+    "approve-admission": (ApproveAdmissionIn, "Parent approves the admission: probation starts"),
+    "confirm-full": (ConfirmFullIn, "Confirm a probationary member as a full member"),
+    "extend-probation": (ExtendProbationIn, "Extend probation once, by 6-12 months"),
+    "cancel-probation": (CancelProbationIn, "Cancel a probationary membership"),
+}
+"""step (the last part of POST /api/v1/members/{id}/pipeline/<step>) ->
+(request schema, summary)."""
+
+
+class MemberListIn(PageIn):
+    stage = fields.String(load_default=None, allow_none=True, validate=validate.OneOf(STAGES))
+    status = fields.String(load_default=None, allow_none=True, validate=validate.OneOf(STATUSES))
+
+
+class GetMemberIn(Schema):
+    reveal_personal = fields.Boolean(load_default=False, metadata=_describe(
+        "show the ID number and phone unmasked (authorised administrators only)"))
+
+
+class PipelineDueIn(Schema):
+    as_of = _date("the day deadlines are judged on; today if absent")
+
+
+# ---- responses ------------------------------------------------------------------
+
+class MemberWarningOut(Schema):
+    rule = fields.String(metadata=_describe("the rule id", "members.pipeline.sponsor_same_branch"))
+    message = fields.String()
+
+
+class MemberRefOut(Schema):
+    member_id = fields.String()
+    name = fields.String()
+
+
+class SponsorOut(MemberRefOut):
+    org_id = fields.String()
+    same_branch = fields.Boolean()
+
+
+class TalkOut(Schema):
+    talked_on = IsoDate()
+    talked_by = fields.String()
+    due_on = IsoDate(allow_none=True)
+    late = fields.Boolean(metadata=_describe("held after its due date"))
+
+
+class AssessmentOut(Schema):
+    assessed_on = IsoDate()
+    result = fields.String()
+    note = fields.String(allow_none=True)
+
+
+class ReviewOut(Schema):
+    reviewed_on = IsoDate()
+    passed = fields.Boolean()
+
+
+class TrainingOut(Schema):
+    days = fields.Integer(metadata=_describe("total days recorded"))
+    class_hours = fields.Integer(metadata=_describe("total class hours recorded"))
+    sessions = fields.List(fields.Dict())
+
+
+class VoteOut(Schema):
+    meeting_date = IsoDate()
+    eligible_voters = fields.Integer()
+    present_voters = fields.Integer()
+    yes = fields.Integer()
+    no = fields.Integer()
+    abstain = fields.Integer()
+    approval_due_on = IsoDate(allow_none=True, metadata=_describe("the parent approves by then"))
+    approval_due_on_special = IsoDate(allow_none=True, metadata=_describe("... or by then in special cases"))
+    approved_on = IsoDate(allow_none=True)
+    special = fields.Boolean(allow_none=True)
+
+
+class ExtensionOut(Schema):
+    decided_on = IsoDate()
+    months = fields.Integer()
+    reason = fields.String()
+    previous_ends_on = IsoDate()
+
+
+class CancellationOut(Schema):
+    decided_on = IsoDate()
+    reason = fields.String()
+
+
+class StatusDetailOut(Schema):
+    previous_status = fields.String(allow_none=True)
+    reason = fields.String(allow_none=True)
+    grounds = fields.String(allow_none=True, metadata=_describe(
+        "unreachable, abroad, inactivity or after_suspension, where a time limit applied"))
+    lost_contact_since = IsoDate(allow_none=True)
+    suspended_on = IsoDate(allow_none=True)
+
+
+class MemberOut(Schema):
+    id = fields.String()
+    name = fields.String()
+    gender = fields.String()
+    birth_date = fields.Date()
+    ethnicity = fields.String()
+    education = fields.String()
+    employer = fields.String()
+    id_number = fields.String(allow_none=True, metadata=_describe("masked unless revealed", "1101**********0018"))
+    phone = fields.String(allow_none=True, metadata=_describe("masked unless revealed", "138****5678"))
+    personal_revealed = fields.Boolean(metadata=_describe("true when id_number and phone are unmasked"))
+    org_id = fields.String()
+    org_name = fields.String(allow_none=True)
+    group_id = fields.String(allow_none=True)
+    group_name = fields.String(allow_none=True)
+    stage = fields.String(metadata=_describe("one of " + ", ".join(STAGES)))
+    status = fields.String(metadata=_describe("one of " + ", ".join(STATUSES)))
+    status_since = fields.Date(allow_none=True)
+    status_detail = fields.Nested(StatusDetailOut, allow_none=True)
+    registered_on = fields.Date()
+    applied_on = fields.Date(allow_none=True)
+    activist_on = fields.Date(allow_none=True)
+    candidate_on = fields.Date(allow_none=True)
+    admitted_on = fields.Date(allow_none=True, metadata=_describe("join date: the admission meeting"))
+    full_on = fields.Date(allow_none=True, metadata=_describe("party standing counts from it"))
+    probation_ends_on = fields.Date(allow_none=True)
+    talk_due_on = fields.Date(allow_none=True)
+    candidate_eligible_on = fields.Date(allow_none=True)
+    next_assessment_due_on = fields.Date(allow_none=True)
+    talk = fields.Nested(TalkOut, allow_none=True)
+    contacts = fields.List(fields.Nested(MemberRefOut))
+    assessments = fields.List(fields.Nested(AssessmentOut))
+    candidate_decision = fields.Dict(allow_none=True, metadata=_describe(
+        "public notice, filing with or approval by the parent"))
+    sponsors = fields.List(fields.Nested(SponsorOut))
+    political_review = fields.Nested(ReviewOut, allow_none=True)
+    training = fields.Nested(TrainingOut)
+    admission_vote = fields.Nested(VoteOut, allow_none=True)
+    full_vote = fields.Nested(VoteOut, allow_none=True)
+    extension = fields.Nested(ExtensionOut, allow_none=True)
+    cancellation = fields.Nested(CancellationOut, allow_none=True)
+    warnings = fields.List(fields.Nested(MemberWarningOut))
+    version = fields.Integer(metadata=_describe("pass as expected_version to refuse lost updates"))
+
+
+class DeadlineOut(Schema):
+    member_id = fields.String()
+    name = fields.String()
+    stage = fields.String()
+    kind = fields.String(metadata=_describe("one of " + ", ".join(DEADLINE_KINDS)))
+    due_on = fields.Date()
+    days_left = fields.Integer(metadata=_describe("negative once overdue"))
+
+
+class PipelineDueOut(Schema):
+    as_of = fields.Date()
+    due = fields.List(fields.Nested(DeadlineOut), metadata=_describe("due on or after as_of, soonest first"))
+    overdue = fields.List(fields.Nested(DeadlineOut), metadata=_describe("past their date, oldest first"))
+
+
+MemberPageOut = page_of(MemberOut, "MemberPageOut")

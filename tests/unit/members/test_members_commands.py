@@ -1,0 +1,311 @@
+"""Command handlers and queries against a SQLite event store and read models:
+the branch from orgs' events, sponsors from the members read model, personal
+data in its own table (never in events or the outbox), masking, deadlines."""
+import datetime as dt
+import uuid
+
+import pytest
+from sqlalchemy import func, select
+
+from members_builders import TIMELINE, TODAY, VOTE, make_id_number
+from services.members import commands, org_events, personal, projections, queries
+from shared import codec
+from shared.envelope import Envelope
+from shared.errors import Conflict, InvalidInput, NotFound, RuleViolation
+from shared.inbox import Inbox
+from shared.tables import events, inbox, outbox
+
+D = dt.date
+T = TIMELINE
+UNIT = {"name": "Nano Tech Co.", "unit_type": "enterprise", "address": None}
+
+
+def org_event(event_type, org_id, version, event_id=None, **payload):
+    defaults = {
+        "orgs.org_created": {"name": "Committee", "kind": "committee", "parent_id": None, "unit": None,
+                             "created_on": D(2020, 1, 1)},
+        "orgs.branch_founded": {"name": "Nano Branch", "kind": "branch", "parent_id": "committee-1", "unit": UNIT,
+                                "covered_units": [], "full_members": 5, "probationary_members": 0,
+                                "founded_on": D(2020, 1, 1), "founded_directly": True, "founding_request_id": None,
+                                "rules_version": "2014"},
+        "orgs.org_renamed": {"name": "Renamed", "previous_name": "Nano Branch", "renamed_on": D(2021, 1, 1)},
+        "orgs.org_dissolved": {"reason": "merged", "dissolved_on": D(2021, 6, 1)},
+    }[event_type]
+    return Envelope(event_type=event_type, event_version=1, aggregate_type="organisation", aggregate_id=org_id,
+                    aggregate_version=version, payload={**defaults, **payload},
+                    event_id=event_id or str(uuid.uuid4()))
+
+
+@pytest.fixture
+def deliver(db):
+    """Deliver an orgs event to the members projection, through the inbox."""
+    box = Inbox(db)
+    return lambda envelope: box.handle(f"members.on_{envelope.event_type.split('.')[1]}", envelope,
+                                       org_events.apply_org_event)
+
+
+@pytest.fixture
+def tree(deliver):
+    deliver(org_event("orgs.org_created", "committee-1", 1))
+    deliver(org_event("orgs.branch_founded", "branch-1", 1))
+    deliver(org_event("orgs.branch_founded", "branch-2", 1, name="Other Branch"))
+    deliver(org_event("orgs.org_created", "group-1", 1, name="Lab Group", kind="group", parent_id="branch-1"))
+
+
+@pytest.fixture
+def run(uow):
+    def run(command, *args, **kwargs):
+        with uow() as u:
+            return command(u, *args, **kwargs)
+    return run
+
+
+@pytest.fixture
+def read(db):
+    def read(query, *args, **kwargs):
+        with db.connect() as conn:
+            return query(conn, *args, **kwargs)
+    return read
+
+
+def registration(name="Li Ming", birth_date=D(1995, 5, 4), seq="123", phone="13812345678", **fields):
+    data = {"name": name, "gender": "male", "birth_date": birth_date, "ethnicity": "Han", "education": "Master",
+            "employer": "Nano Tech Co.", "id_number": make_id_number(birth_date, seq), "phone": phone,
+            "org_id": "branch-1", "stage": "applicant", "applied_on": T["applied_on"]}
+    data.update(fields)
+    return data
+
+
+def register(run, **fields):
+    return run(commands.register_member, today=TODAY, **registration(**fields))
+
+
+def register_full(run, name, seq, org_id="branch-1", **fields):
+    return register(run, name=name, seq=seq, org_id=org_id, stage="full", applied_on=None,
+                    admitted_on=D(2015, 7, 1), full_on=D(2016, 7, 1), **fields)
+
+
+def count(db, table, *where):
+    with db.connect() as conn:
+        return conn.execute(select(func.count()).select_from(table).where(*where)).scalar_one()
+
+
+def pipeline(run, member_id, step, **fields):
+    return run(commands.pipeline_step, member_id, step, today=TODAY, **fields)
+
+
+# ---- registration ------------------------------------------------------------------
+
+def test_registration_needs_an_active_branch_known_from_orgs_events(run, deliver, tree):
+    with pytest.raises(NotFound) as missing:
+        register(run, org_id="no-such-org")
+    assert missing.value.fields == {"org_id": "no-such-org"}
+    with pytest.raises(RuleViolation) as refused:
+        register(run, org_id="committee-1")
+    assert refused.value.rule == "members.registration.active_branch"
+    with pytest.raises(RuleViolation) as refused:
+        register(run, group_id="group-1", org_id="branch-2", seq="124")
+    assert refused.value.fields == {"group_id": "group-1"}
+    with pytest.raises(NotFound) as missing:
+        register(run, group_id="no-group")
+    assert missing.value.fields == {"group_id": "no-group"}
+    member_id = register(run, group_id="group-1")
+    deliver(org_event("orgs.org_dissolved", "branch-2", 2))
+    with pytest.raises(RuleViolation) as refused:
+        register(run, org_id="branch-2", seq="125")
+    assert refused.value.rule == "members.registration.active_branch"
+    assert member_id
+
+
+def test_personal_data_is_stored_apart_from_events_and_masked(run, read, db, tree):
+    member_id = register(run)
+    id_number = make_id_number()
+    with db.connect() as conn:
+        stored = conn.execute(select(personal.personal_data)).all()
+        bodies = [row.payload for row in conn.execute(select(events.c.payload))]
+        bodies += [row.body for row in conn.execute(select(outbox.c.body))]
+    assert [(r.member_id, r.id_number, r.phone) for r in stored] == [(member_id, id_number, "13812345678")]
+    assert bodies and not any(id_number in body or "13812345678" in body for body in bodies)
+    masked = read(queries.get_member, member_id)
+    assert (masked["id_number"], masked["phone"], masked["personal_revealed"]) == \
+        ("3205**********" + id_number[-4:], "138****5678", False)
+    revealed = read(queries.get_member, member_id, reveal_personal=True)
+    assert (revealed["id_number"], revealed["phone"], revealed["personal_revealed"]) == \
+        (id_number, "13812345678", True)
+    assert (masked["org_name"], masked["stage"], masked["talk_due_on"], masked["version"]) == \
+        ("Nano Branch", "applicant", D(2022, 2, 10), 1)
+
+
+def test_an_id_number_is_registered_once(run, db, tree):
+    register(run)
+    with pytest.raises(Conflict) as duplicate:
+        register(run, name="Someone Else", phone="13900000000")
+    assert make_id_number() not in str(duplicate.value) and duplicate.value.fields == {"id_number": "already registered"}
+    assert count(db, events) == 1 and count(db, projections.members) == 1
+
+
+def test_a_racing_duplicate_is_a_conflict_without_the_id_number(db, tree):
+    with db.begin() as conn:
+        personal.save_personal_data(conn, "m-1", id_number=make_id_number(), phone="13812345678")
+    with db.begin() as conn:
+        with pytest.raises(Conflict) as duplicate:
+            personal.save_personal_data(conn, "m-2", id_number=make_id_number(), phone="13812345679")
+    assert duplicate.value.__suppress_context__ and make_id_number() not in repr(duplicate.value)
+
+
+def test_an_update_changes_personal_data_in_the_same_transaction(run, read, db, tree):
+    member_id = register(run)
+    with pytest.raises(Conflict):
+        run(commands.update_member, member_id, today=TODAY, phone="13987654321", expected_version=2)
+    changed = run(commands.update_member, member_id, today=TODAY, phone="13987654321", group_id="group-1",
+                  expected_version=1)
+    assert changed == ["phone", "group_id"]
+    member = read(queries.get_member, member_id, reveal_personal=True)
+    assert (member["phone"], member["group_id"], member["group_name"], member["version"]) == \
+        ("13987654321", "group-1", "Lab Group", 2)
+    with db.connect() as conn:
+        payload = codec.loads(conn.execute(select(events.c.payload).where(events.c.aggregate_version == 2)).scalar())
+    assert payload["changed"] == ["phone", "group_id"] and "13987654321" not in str(payload)
+    other = register(run, name="Zhang Wei", seq="222", birth_date=D(1990, 1, 1))
+    with pytest.raises(Conflict):
+        run(commands.update_member, other, today=TODAY, id_number=make_id_number(), birth_date=D(1995, 5, 4))
+    with pytest.raises(NotFound):
+        run(commands.update_member, "nobody", today=TODAY, name="X")
+
+
+# ---- the pipeline through the command handlers ------------------------------------------
+
+def test_a_member_goes_from_application_to_full_membership(run, read, tree):
+    sponsors = [register_full(run, "Sponsor A", "301"), register_full(run, "Sponsor B", "302")]
+    member_id = register(run)
+    pipeline(run, member_id, "record-talk", talked_on=T["talked_on"], talked_by="Wang Fang")
+    pipeline(run, member_id, "designate-activist", activist_on=T["activist_on"])
+    pipeline(run, member_id, "assign-contacts", assigned_on=T["assigned_on"], contact_ids=[sponsors[0]])
+    pipeline(run, member_id, "record-assessment", assessed_on=D(2022, 9, 1), result="good")
+    pipeline(run, member_id, "approve-candidate", candidate_on=T["candidate_on"],
+             public_notice_from=T["notice"][0], public_notice_to=T["notice"][1], filed_on=D(2023, 3, 8))
+    pipeline(run, member_id, "assign-sponsors", assigned_on=T["sponsors_on"], sponsor_ids=sponsors)
+    pipeline(run, member_id, "record-political-review", reviewed_on=T["reviewed_on"], passed=True)
+    pipeline(run, member_id, "record-training", completed_on=T["trained_on"], days=2, class_hours=0)
+    pipeline(run, member_id, "record-training", completed_on=T["trained_on"], days=0, class_hours=24)
+    pipeline(run, member_id, "admission-vote", meeting_date=T["meeting_date"], **VOTE)
+    pipeline(run, member_id, "approve-admission", approved_on=T["approved_on"], special=False)
+    pipeline(run, member_id, "confirm-full", meeting_date=T["full_meeting"], approved_on=T["full_approved_on"],
+             **VOTE)
+    member = read(queries.get_member, member_id)
+    assert (member["stage"], member["status"], member["admitted_on"], member["full_on"]) == \
+        ("full", "active", T["meeting_date"], D(2024, 4, 3))
+    assert [s["member_id"] for s in member["sponsors"]] == sponsors
+    assert [c["name"] for c in member["contacts"]] == ["Sponsor A"]
+    assert member["training"]["days"] == 2 and member["training"]["class_hours"] == 24
+    assert member["admission_vote"]["approved_on"] == "2023-05-10"
+    assert member["full_vote"]["yes"] == 7 and member["version"] == 13
+    assert member["candidate_decision"]["public_notice_working_days"] == 5
+    assert [a["result"] for a in member["assessments"]] == ["good"]
+
+
+def test_sponsors_are_read_from_the_members_read_model(run, tree):
+    full = register_full(run, "Sponsor A", "301")
+    probationary = register(run, name="Probationer", seq="302", stage="probationary", applied_on=None,
+                            admitted_on=D(2024, 7, 1))
+    candidate = register(run, seq="303", stage="candidate", applied_on=None, activist_on=D(2022, 1, 1),
+                         candidate_on=D(2023, 2, 1))
+    with pytest.raises(RuleViolation) as refused:
+        pipeline(run, candidate, "assign-sponsors", sponsor_ids=[full, probationary])
+    assert refused.value.rule == "members.pipeline.sponsor_full_member"
+    with pytest.raises(NotFound) as missing:
+        pipeline(run, candidate, "assign-sponsors", sponsor_ids=[full, "ghost"])
+    assert missing.value.fields == {"sponsor_ids": "ghost"}
+
+
+def test_unknown_steps_and_members_are_not_found(run, tree):
+    member_id = register(run)
+    with pytest.raises(NotFound) as missing:
+        pipeline(run, member_id, "promote")
+    assert missing.value.fields == {"step": "promote"}
+    with pytest.raises(NotFound):
+        pipeline(run, "nobody", "record-talk", talked_by="W")
+    with pytest.raises(Conflict):
+        pipeline(run, member_id, "record-talk", talked_by="W", expected_version=5)
+
+
+def test_status_changes_are_judged_on_their_own_date(run, read, tree):
+    member_id = register_full(run, "Zhao Lei", "401")
+    run(commands.change_status, member_id, today=TODAY, status="lost_contact", changed_on=D(2024, 1, 31),
+        reason="no reply")
+    with pytest.raises(RuleViolation):
+        run(commands.change_status, member_id, today=TODAY, status="suspended", changed_on=D(2024, 7, 30),
+            reason="unreachable")
+    run(commands.change_status, member_id, today=TODAY, status="suspended", changed_on=D(2024, 7, 31),
+        reason="unreachable")
+    member = read(queries.get_member, member_id)
+    assert (member["status"], member["status_since"]) == ("suspended", D(2024, 7, 31))
+    assert member["status_detail"]["grounds"] == "unreachable"
+    assert member["status_detail"]["lost_contact_since"] == "2024-01-31"
+    with pytest.raises(InvalidInput):
+        run(commands.change_status, member_id, today=TODAY, status="active", changed_on=D(2013, 1, 1), reason="r")
+
+
+# ---- queries ---------------------------------------------------------------------------
+
+def test_members_of_a_branch_by_name_masked_and_filtered(run, read, tree):
+    register(run, name="Zhang San", seq="501")
+    register_full(run, "Li Si", "502")
+    register(run, name="Wang Wu", seq="503")
+    register_full(run, "Chen Liu", "504", org_id="branch-2")
+    page = read(queries.list_members, "branch-1", None, None, 50, 0)
+    assert [m["name"] for m in page["items"]] == ["Li Si", "Wang Wu", "Zhang San"] and page["total"] == 3
+    assert all("*" in m["id_number"] and "*" in m["phone"] for m in page["items"])
+    page = read(queries.list_members, "branch-1", "applicant", "active", 1, 1)
+    assert [m["name"] for m in page["items"]] == ["Zhang San"] and page["total"] == 2
+    with pytest.raises(NotFound):
+        read(queries.list_members, "nowhere", None, None, 50, 0)
+
+
+def test_pipeline_deadlines_of_a_branch(run, read, tree):
+    applicant = register(run, name="Applicant", seq="601", applied_on=D(2026, 12, 10))
+    activist = register(run, name="Activist", seq="602", stage="activist", applied_on=D(2025, 11, 1),
+                        activist_on=D(2026, 1, 5))
+    probationary = register(run, name="Probationer", seq="603", stage="probationary", applied_on=None,
+                            admitted_on=D(2026, 1, 2))
+    register(run, name="Talked", seq="604", applied_on=D(2026, 12, 20))
+    pipeline(run, register(run, name="Talked", seq="605", applied_on=D(2026, 12, 20)), "record-talk",
+             talked_on=D(2026, 12, 22), talked_by="W")
+    due = read(queries.pipeline_due, "branch-1", D(2027, 1, 4))
+    overdue = [(i["name"], i["kind"], i["due_on"]) for i in due["overdue"]]
+    assert overdue == [("Activist", "assessment", D(2026, 7, 5)), ("Probationer", "probation_end", D(2027, 1, 2))]
+    upcoming = [(i["name"], i["kind"], i["due_on"]) for i in due["due"]]
+    assert upcoming == [("Activist", "candidate_eligibility", D(2027, 1, 5)),
+                        ("Applicant", "talk", D(2027, 1, 10)),
+                        ("Talked", "talk", D(2027, 1, 20))]
+    assert due["overdue"][1]["days_left"] == -2 and due["overdue"][1]["member_id"] == probationary
+    assert {i["member_id"] for i in due["due"]} >= {applicant, activist}
+    assert read(queries.pipeline_due, "branch-2", D(2027, 1, 4)) == {"as_of": D(2027, 1, 4), "due": [],
+                                                                     "overdue": []}
+
+
+# ---- orgs' events --------------------------------------------------------------------------
+
+def test_a_redelivered_orgs_event_has_one_effect(db, deliver, read):
+    founded = org_event("orgs.branch_founded", "branch-9", 1)
+    assert deliver(founded) is True
+    assert deliver(founded) is False
+    assert count(db, inbox, inbox.c.event_id == founded.event_id) == 1
+    assert count(db, org_events.known_orgs) == 1
+
+
+def test_orgs_events_out_of_order_never_regress_the_projection(db, deliver):
+    deliver(org_event("orgs.org_dissolved", "branch-9", 3))
+    deliver(org_event("orgs.org_renamed", "branch-9", 2, name="Second Name"))
+    with db.connect() as conn:
+        assert org_events.org_view(conn, "branch-9").kind is None  # not known as a branch yet
+    deliver(org_event("orgs.branch_founded", "branch-9", 1, name="First Name"))
+    with db.connect() as conn:
+        org = org_events.org_view(conn, "branch-9")
+    assert (org.kind, org.parent_id, org.name, org.status) == ("branch", "committee-1", "Second Name", "dissolved")
+    deliver(org_event("orgs.org_renamed", "branch-8", 3, name="Third"))
+    deliver(org_event("orgs.org_renamed", "branch-8", 2, name="Second"))
+    deliver(org_event("orgs.branch_founded", "branch-8", 1, name="First"))
+    with db.connect() as conn:
+        org = org_events.org_view(conn, "branch-8")
+    assert (org.name, org.status) == ("Third", "active")
