@@ -6,5 +6,6 @@ from .registry import EventCatalog, EventSpec, InvalidEvent
 catalog = EventCatalog()
 
 from . import orgs  # noqa: E402,F401  (registers the orgs events)
+from . import members  # noqa: E402,F401  (registers the members events)
 
 __all__ = ["catalog", "EventCatalog", "EventSpec", "InvalidEvent"]
