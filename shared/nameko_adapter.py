@@ -238,6 +238,49 @@ def _route_decode_errors_to_dead_letters():
 _route_decode_errors_to_dead_letters()
 
 
+def _survive_a_lost_broker_connection():
+    """nameko 2.14 kills the whole container when a worker cannot ack, requeue
+    or answer a message because the broker connection went away (a broker
+    restart with RPC calls in flight): it ignores only amqp's own
+    ConnectionError, not the socket errors py-amqp 5 raises, and lets a
+    failed RPC reply escape the worker. Both are harmless: the broker
+    redelivers a lost connection's unacked messages, and a caller that got no
+    reply calls again. Log them and go on instead."""
+    from amqp.exceptions import ConnectionError as AmqpConnectionError
+    from kombu.exceptions import OperationalError
+    from nameko.messaging import QueueConsumer
+    from nameko.rpc import RpcConsumer
+
+    lost = (OSError, AmqpConnectionError, OperationalError)
+
+    def tolerant(original, what):
+        def method(self, message):
+            try:
+                return original(self, message)
+            except lost as exc:
+                log.warning("could not %s a message, the broker connection is gone (%s): "
+                            "the broker redelivers it", what, exc)
+        return method
+
+    QueueConsumer.ack_message = tolerant(QueueConsumer.ack_message, "ack")
+    QueueConsumer.requeue_message = tolerant(QueueConsumer.requeue_message, "requeue")
+    reply = RpcConsumer.handle_result
+
+    def handle_result(self, message, result, exc_info):
+        try:
+            return reply(self, message, result, exc_info)
+        except lost as exc:
+            log.warning("could not answer an RPC call, the broker connection is gone (%s): "
+                        "the request is redelivered", exc)
+            self.queue_consumer.requeue_message(message)
+            return result, exc_info
+
+    RpcConsumer.handle_result = handle_result
+
+
+_survive_a_lost_broker_connection()
+
+
 def prepare_memory_transport(polling_interval: float = 0.005):
     """Make nameko usable over kombu's memory:// transport (STACK.md):
     poll fast, and give RPC replies the content type nameko looks for."""

@@ -1,9 +1,13 @@
-"""GET /health: the gateway is up, and each service it composes answers an
-RPC within a short timeout ("degraded", 503, when one does not)."""
+"""GET /health: the gateway is up, and each service it composes (every
+``RpcProxy`` of the gateway) answers an RPC within a short timeout
+("degraded", 503, when one does not). The services are probed at once, so
+the answer takes one timeout at most, however many there are."""
+import inspect
 import logging
 
 import eventlet
 from nameko.exceptions import MethodNotFound
+from nameko.rpc import RpcProxy
 
 from .responses import json_response
 
@@ -36,8 +40,17 @@ def probe(proxy, timeout: float) -> str:
     return "ok"
 
 
+def service_proxies(service) -> dict:
+    """{service name: the worker's proxy} for each ``RpcProxy`` declared on
+    the service class (or its mixins)."""
+    return {provider.target_service: getattr(service, attr)
+            for attr, provider in inspect.getmembers(type(service), lambda m: isinstance(m, RpcProxy))}
+
+
 def health_response(proxies: dict, timeout: float, headers=None):
-    services = {name: probe(proxy, timeout) for name, proxy in proxies.items()}
+    pool = eventlet.GreenPool(max(1, len(proxies)))
+    probes = {name: pool.spawn(probe, proxy, timeout) for name, proxy in proxies.items()}
+    services = {name: thread.wait() for name, thread in sorted(probes.items())}
     ok = all(state == "ok" for state in services.values())
     body = {"status": "ok" if ok else "degraded", "service": "gateway", "services": services}
     return json_response(body, 200 if ok else 503, headers)

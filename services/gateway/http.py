@@ -2,16 +2,19 @@
 
 - ``http``: nameko's HTTP entrypoint on a web server whose unknown routes
   (404) and wrong methods (405) answer in the API's JSON error shape;
-- ``api``: the decorator every API route uses. It reads and validates the
-  request (JSON object body of at most 64 KiB, contract schema, query
-  parameters), sets who is acting and the correlation id for the RPC calls,
-  runs the handler under a timeout, and turns its result or its error into
-  a JSON response. The handler only calls the service and returns a value.
+- ``api``: the decorator every API route uses. It authenticates the caller
+  (an optional bearer token, ``auth.py``), reads and validates the request
+  (JSON object body of at most 64 KiB, contract schema, query parameters),
+  sets who is acting (the token's subject, else the X-Actor header) and the
+  correlation id for the RPC calls, runs the handler under a timeout, and
+  turns its result or its error into a JSON response. The handler only
+  calls the service and returns a value.
 
 Every error body is ``{"error": {"code", "message", "fields"}}`` (plus
 ``rule`` for a rule violation).
 """
 import functools
+import inspect
 import re
 import uuid
 from dataclasses import dataclass
@@ -27,6 +30,7 @@ from werkzeug.wrappers import Request, Response
 from .payload import read_json_object, read_query
 from .responses import HttpError, RpcTimedOut, error_response, json_response, response_for_exception
 
+V1 = "/api/v1"
 CORRELATION_HEADER = "X-Correlation-Id"
 ACTOR_HEADER = "X-Actor"
 DEFAULT_RPC_TIMEOUT = 30.0
@@ -91,34 +95,45 @@ class Route:
     response: type | None = None
     many: bool = False
     status: int = 200
+    example: dict | None = None
+    description: str | None = None
 
     @property
     def methods(self):
         return tuple(self.method.split(","))
 
 
-def api(method, path, *, summary, tag, body=None, query=None, response=None, many=False, status=200):
+def api(method, path, *, summary, tag, body=None, query=None, response=None, many=False, status=200,
+        example=None, description=None):
     """An ``@http`` entrypoint speaking JSON; see the module docstring.
 
-    The handler is called as ``fn(self, **path_values, [data=body], **query)``
-    and returns a JSON-able value (sent with ``status``).
+    The handler is called as ``fn(self, **path_values, [data=body], **query,
+    [caller=Caller])`` (``caller`` only if the handler has that parameter)
+    and returns a JSON-able value (sent with ``status``). ``example`` is the
+    request body example shown in the OpenAPI document.
     """
-    route = Route(method, path, summary, tag, body, query, response, many, status)
+    route = Route(method, path, summary, tag, body, query, response, many, status, example, description)
     body_schema = body() if body is not None else None
     query_schema = query() if query is not None else None
 
     def decorate(fn):
+        wants_caller = "caller" in inspect.signature(fn).parameters
+
         @functools.wraps(fn)
         def entrypoint(self, request, **path_values):
             correlation = correlation_id(request)
             headers = {CORRELATION_HEADER: correlation}
             try:
+                caller = self.auth.caller(request)
                 kwargs = dict(path_values)
                 if body_schema is not None:
                     kwargs["data"] = validated_body(request, body_schema)
                 if query_schema is not None:
                     kwargs.update(read_query(request, query_schema))
-                self.ctx.set(actor=actor(request), correlation_id=correlation)
+                if wants_caller:
+                    kwargs["caller"] = caller
+                self.ctx.set(actor=caller.subject if caller.authenticated else actor(request),
+                             correlation_id=correlation)
                 with eventlet.Timeout(config_seconds(self, "GATEWAY_RPC_TIMEOUT", DEFAULT_RPC_TIMEOUT),
                                       RpcTimedOut):
                     result = fn(self, **kwargs)
@@ -162,8 +177,8 @@ def correlation_id(request) -> str:
 
 
 def actor(request) -> str:
-    """Who is acting; refused rather than cut when too long (two actors
-    must never be recorded as one)."""
+    """Who is acting, for a caller without a token (X-Actor); refused rather
+    than cut when too long (two actors must never be recorded as one)."""
     value = request.headers.get(ACTOR_HEADER, "").strip()
     if len(value) > MAX_ACTOR:
         raise HttpError(400, "invalid_input", "The X-Actor header is too long.",

@@ -16,6 +16,13 @@ TAGS = [
     {"name": "founding", "description": "Founding a branch (支部成立): request, decide, elect, confirm"},
     {"name": "committees", "description": "Branch committees (支委会) and due elections"},
     {"name": "alliances", "description": "Alliances (联盟) of organisations across the tree"},
+    {"name": "members", "description": "Member records and status (党员管理); personal data masked "
+                                       "unless authorised"},
+    {"name": "pipeline", "description": "The development pipeline (党员发展): applicant, activist, "
+                                        "candidate, probationary, full"},
+    {"name": "transfers", "description": "Transfers of organisational relationship (关系转接): request, "
+                                         "letter, accept, report in, complete"},
+    {"name": "dues", "description": "Dues (党费): base, statement, payments, reductions, reports"},
     {"name": "ops", "description": "Health and documentation"},
 ]
 
@@ -51,6 +58,7 @@ HEALTH_SCHEMA = {
 # Error responses: (status, component name, description).
 ERRORS = {
     400: ("InvalidInput", "The body, a parameter or the JSON is invalid (fields names them)."),
+    401: ("Unauthorized", "The bearer token is invalid or expired (no token: anonymous)."),
     404: ("NotFound", "No such resource."),
     409: ("Conflict", "Conflicts with the current state (e.g. a concurrent change); reload and retry."),
     413: ("PayloadTooLarge", "The body is larger than 64 KiB."),
@@ -80,7 +88,12 @@ def build_spec(service_cls) -> dict:
         title=TITLE, version=VERSION, openapi_version=OPENAPI_VERSION,
         plugins=[MarshmallowPlugin()],
         info={"description": "HTTP API of the eJia party-member service platform. "
-                             "Errors always have the shape of the Error schema."},
+                             "Errors always have the shape of the Error schema. "
+                             "A bearer token (JWT, HS256) is optional: without one the caller is "
+                             "anonymous (the X-Actor header names who acts); with one, its sub is "
+                             "the actor and its roles grant access (personal_data or admin: "
+                             "unmasked ID numbers and phones)."},
+        security=[{}, {"bearer": []}],
     )
     for tag in TAGS:
         spec.tag(tag)
@@ -99,13 +112,18 @@ def build_spec(service_cls) -> dict:
 
 
 def _add_components(spec):
+    spec.components.security_scheme("bearer", {
+        "type": "http", "scheme": "bearer", "bearerFormat": "JWT",
+        "description": "HS256 JWT with claims sub (the actor), roles (list; personal_data or admin "
+                       "reveal personal data) and exp."})
     spec.components.schema("Error", ERROR_SCHEMA)
     spec.components.schema("Health", HEALTH_SCHEMA)
     for name, description in ERRORS.values():
         spec.components.response(name, {"description": description, "content": _json("Error")})
     spec.components.parameter("Actor", "header", {
         "name": "X-Actor", "required": False, "schema": {"type": "string", "maxLength": 100},
-        "description": "Who is acting (recorded on the events); defaults to anonymous."})
+        "description": "Who is acting (recorded on the events) when no bearer token is given; "
+                       "defaults to anonymous. A token's sub takes its place."})
     spec.components.parameter("CorrelationId", "header", {
         "name": "X-Correlation-Id", "required": False,
         "schema": {"type": "string", "pattern": r"^[A-Za-z0-9._:\-]{1,128}$"},
@@ -123,7 +141,9 @@ def _operation(op_id, route) -> dict:
         "parameters": ["Actor", "CorrelationId"],
         "responses": {str(route.status): success},
     }
-    statuses = {500, 503}
+    if route.description:
+        operation["description"] = route.description
+    statuses = {401, 500, 503}
     if "<" in route.path:
         statuses.add(404)
     if route.query is not None:
@@ -131,12 +151,38 @@ def _operation(op_id, route) -> dict:
         statuses.add(400)
     if route.body is not None:
         required = any(field.required for field in route.body().fields.values())
-        operation["requestBody"] = {"required": required,
-                                    "content": {"application/json": {"schema": route.body}}}
+        content = {"schema": route.body}
+        example = route.example if route.example is not None else _valid_example(route.body)
+        if example:
+            content["example"] = example
+        operation["requestBody"] = {"required": required, "content": {"application/json": content}}
         statuses.update({400, 409, 413, 422})
     for status in sorted(statuses):
         operation["responses"][str(status)] = ERRORS[status][0]
     return operation
+
+
+def schema_example(schema_cls) -> dict:
+    """A request example made of the examples in the schema's field metadata
+    (nested schemas included); fields without one are left out."""
+    example = {}
+    for name, field in schema_cls().fields.items():
+        if field.dump_only:
+            continue
+        value = field.metadata.get("example")
+        nested = getattr(field, "nested", None) or getattr(getattr(field, "inner", None), "nested", None)
+        if value is None and isinstance(nested, type):
+            inner = schema_example(nested)
+            value = ([inner] if hasattr(field, "inner") else inner) if inner else None
+        if value is not None:
+            example[field.data_key or name] = value
+    return example
+
+
+def _valid_example(schema_cls) -> dict | None:
+    """``schema_example``, if the schema accepts it (else no example)."""
+    example = schema_example(schema_cls)
+    return example if example and not schema_cls().validate(example) else None
 
 
 def _path_param(name) -> dict:

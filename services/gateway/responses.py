@@ -2,7 +2,8 @@
 
 | raised                                   | status | code                |
 |------------------------------------------|--------|---------------------|
-| ``HttpError`` (the gateway's own checks) | its    | its                 |
+| ``HttpError`` (the gateway's own checks, | its    | its                 |
+| e.g. 401 for a bad bearer token)         |        |                     |
 | marshmallow ``ValidationError``          | 400    | invalid_input       |
 | a domain error (``shared.errors``)       | its    | its (+ ``rule``)    |
 | no answer in time, service or broker gone| 503    | service_unavailable |
@@ -40,12 +41,13 @@ _UNAVAILABLE = (UnknownService, ContainerBeingKilled, BrokerUnavailable,
 class HttpError(Exception):
     """An error the gateway itself answers with (bad body, too large...)."""
 
-    def __init__(self, status, code, message, fields=None):
+    def __init__(self, status, code, message, fields=None, headers=None):
         super().__init__(message)
         self.status = status
         self.code = code
         self.message = message
         self.fields = fields or {}
+        self.headers = headers or {}
 
 
 class RpcTimedOut(Exception):
@@ -70,7 +72,8 @@ def error_response(status, code, message, fields=None, rule=None, headers=None) 
 def response_for_exception(exc, where, correlation, headers=None) -> Response:
     """The JSON error response for ``exc``, raised while serving ``where``."""
     if isinstance(exc, HttpError):
-        return error_response(exc.status, exc.code, exc.message, exc.fields, headers=headers)
+        return error_response(exc.status, exc.code, exc.message, exc.fields,
+                              headers={**(headers or {}), **exc.headers})
     if isinstance(exc, ValidationError):
         return error_response(400, "invalid_input", "The request is invalid; see fields.",
                               _fields(exc.messages), headers=headers)

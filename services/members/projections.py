@@ -194,6 +194,10 @@ PROJECTORS = {
     "members.confirmed_full": _confirmed,
     "members.probation_extended": _extended,
     "members.probation_cancelled": _cancelled,
+    # Transfers (transfer_*.py): the branch changes only by transfer_completed, from the state it carries.
+    "members.transfer_opened": lambda conn, e: {},
+    "members.transfer_closed": lambda conn, e: {},
+    "members.transfer_completed": lambda conn, e: {},
 }
 
 
@@ -221,4 +225,4 @@ def member_view(conn, member_id: str) -> MemberView | None:
     return None if row is None else MemberView(row.id, row.name, row.org_id, row.stage, row.status)
 
 
-from . import org_events, personal  # noqa: E402,F401  (their tables join ``metadata``)
+from . import org_events, personal, transfer_projections  # noqa: E402,F401  (their tables join ``metadata``)

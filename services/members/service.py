@@ -13,7 +13,9 @@ from shared.contracts import members as contract
 from shared.errors import InvalidInput, NotFound
 from shared.nameko_adapter import CallContext, EventSourcing, domain_rpc, event_consumer
 
-from . import commands, org_events, projections, queries
+# The transfer mixin is reached through its module: `nameko run` takes every
+# class with entrypoints found in this module's namespace for a service.
+from . import commands, org_events, projections, queries, transfer_projections, transfer_service
 
 
 @cache
@@ -42,9 +44,11 @@ def _today() -> dt.date:
     return dt.date.today()
 
 
-class MembersService:
+class MembersService(transfer_service.TransferEntrypoints):
+    """Transfers' entrypoints (transfer_service.py) are a mixin."""
     name = "members"
-    kernel = EventSourcing("members", projectors=[projections.project], metadatas=[projections.metadata])
+    kernel = EventSourcing("members", projectors=[projections.project, transfer_projections.project],
+                           metadatas=[projections.metadata])
     ctx = CallContext()
 
     def _read(self):

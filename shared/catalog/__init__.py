@@ -6,6 +6,8 @@ from .registry import EventCatalog, EventSpec, InvalidEvent
 catalog = EventCatalog()
 
 from . import orgs  # noqa: E402,F401  (registers the orgs events)
+from . import dues  # noqa: E402,F401  (registers the dues events)
 from . import members  # noqa: E402,F401  (registers the members events)
+from . import transfers  # noqa: E402,F401  (registers the transfer events, members' exchange)
 
 __all__ = ["catalog", "EventCatalog", "EventSpec", "InvalidEvent"]

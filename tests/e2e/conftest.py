@@ -18,7 +18,8 @@ import requests
 ROOT = Path(__file__).resolve().parents[2]
 RABBIT_API = os.environ.get("EJIA_TEST_RABBIT_API", "http://127.0.0.1:15672/api")
 RABBIT_AUTH = ("guest", "guest")
-DISTRIBUTED_SERVICES = ("orgs", "gateway")
+DISTRIBUTED_SERVICES = ("orgs", "members", "dues", "gateway")
+JWT_SECRET = "e2e-jwt-secret-" + uuid.uuid4().hex + uuid.uuid4().hex
 
 
 def free_port():
@@ -57,15 +58,16 @@ def rabbit_vhost():
 
 @pytest.fixture(scope="session")
 def platform(rabbit_vhost, tmp_path_factory):
-    """Start orgs and the gateway as separate `nameko run` processes; yield the base URL."""
+    """Start orgs, members and the gateway as separate `nameko run` processes; yield the base URL."""
     from sqlalchemy import create_engine, text
     suffix = uuid.uuid4().hex[:8]
     admin_url = "postgresql+psycopg2://postgres@127.0.0.1:5432/postgres"
-    databases = {"orgs": f"ejia_e2e_orgs_{suffix}"}
+    databases = {name: f"ejia_e2e_{name}_{suffix}" for name in ("orgs", "members", "dues")}
     port = free_port()
     env = {**os.environ,
            "EJIA_AMQP_URI": f"pyamqp://guest:guest@127.0.0.1:5672/{rabbit_vhost}",
            "EJIA_GATEWAY_ADDRESS": f"127.0.0.1:{port}",
+           "EJIA_JWT_SECRET": JWT_SECRET,
            **{f"EJIA_{name.upper()}_DB_URL": f"postgresql+psycopg2://postgres@127.0.0.1:5432/{db}"
               for name, db in databases.items()}}
     logs = tmp_path_factory.mktemp("e2e-logs")
@@ -80,6 +82,8 @@ def platform(rabbit_vhost, tmp_path_factory):
     try:
         wait_until_healthy(base_url, processes)
         yield base_url
+        for name, proc in processes:  # none may have died along the way
+            assert proc.poll() is None, f"{name} exited with {proc.returncode}; log in {logs}"
     finally:
         for _, proc in processes:
             if proc.poll() is None:
@@ -111,3 +115,9 @@ def api(platform):
             return call
 
     return Api()
+
+
+@pytest.fixture
+def admin_token():
+    from services.gateway.auth import ADMIN, issue_token
+    return issue_token(JWT_SECRET, "e2e-admin", [ADMIN])

@@ -1,4 +1,5 @@
-"""`make run` as a newcomer sees it: one process, demo data, the URL printed."""
+"""`make run` as a newcomer sees it: one process, demo data (organisations
+and a few hundred members), the URL printed, and how to get an admin token."""
 import os
 import signal
 import subprocess
@@ -38,6 +39,28 @@ def demo_root(url):
     return next(org for org in roots if org["parent_id"] is None)
 
 
+def check_demo_members(url, data_dir):
+    branches = requests.get(f"{url}/api/v1/orgs", params={"kind": "branch", "limit": "50"}, timeout=10).json()
+    stages, total = set(), 0
+    for branch in branches["items"]:
+        page = requests.get(f"{url}/api/v1/orgs/{branch['id']}/members", params={"limit": "200"},
+                            timeout=10).json()
+        total += page["total"]
+        stages |= {m["stage"] for m in page["items"]}
+    assert total >= 200
+    assert stages == {"applicant", "activist", "candidate", "probationary", "full"}
+    member = page["items"][0]
+    assert member["personal_revealed"] is False and "*" in member["id_number"]
+    token = subprocess.run([sys.executable, "-m", "services.embedded", "--print-admin-token",
+                            "--data-dir", str(data_dir)], cwd=ROOT, capture_output=True, text=True,
+                           timeout=60, check=True).stdout.strip()
+    revealed = requests.get(f"{url}/api/v1/members/{member['id']}",
+                            headers={"Authorization": f"Bearer {token}"}, timeout=10).json()
+    assert revealed["personal_revealed"] is True and "*" not in revealed["id_number"]
+    assert revealed["id_number"][-4:] == member["id_number"][-4:]
+    assert oct((data_dir / "jwt-secret").stat().st_mode & 0o777) == "0o600"
+
+
 def test_make_run_serves_demo_data_and_keeps_it_across_restarts(tmp_path):
     port = free_port()
     started = time.monotonic()
@@ -55,6 +78,8 @@ def test_make_run_serves_demo_data_and_keeps_it_across_restarts(tmp_path):
             stack.extend(node["children"])
         assert {"committee", "general_branch", "branch", "group"} <= kinds
         assert requests.get(f"{url}/docs", timeout=10).status_code == 200
+        assert "--print-admin-token" in proc.stdout.readline()
+        check_demo_members(url, tmp_path)
     finally:
         stop(proc)
 

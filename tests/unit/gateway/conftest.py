@@ -1,6 +1,6 @@
 """Gateway unit tests: entrypoints called directly (nameko's worker_factory)
-with werkzeug requests and a fake orgs RPC proxy; or the gateway in a
-container over kombu's in-memory transport (no broker)."""
+with werkzeug requests and fake orgs and members RPC proxies; or the gateway
+in a container over kombu's in-memory transport (no broker)."""
 import io
 import json
 import socket
@@ -11,6 +11,8 @@ from nameko.testing.services import worker_factory
 from werkzeug.test import EnvironBuilder
 from werkzeug.wrappers import Request
 
+from gateway_helpers import SECRET
+from services.gateway.auth import Authenticator
 from services.gateway.service import GatewayService
 from shared.nameko_adapter import prepare_memory_transport
 
@@ -54,8 +56,19 @@ def orgs():
 
 
 @pytest.fixture
-def gateway(orgs):
-    return worker_factory(GatewayService, orgs=orgs, config={"GATEWAY_RPC_TIMEOUT": 1.0})
+def members():
+    return mock.Mock(name="members")
+
+
+@pytest.fixture
+def dues():
+    return mock.Mock(name="dues")
+
+
+@pytest.fixture
+def gateway(orgs, members, dues):
+    return worker_factory(GatewayService, orgs=orgs, members=members, dues=dues, auth=Authenticator(SECRET),
+                          config={"GATEWAY_RPC_TIMEOUT": 1.0})
 
 
 @pytest.fixture
@@ -81,6 +94,6 @@ def memory_config():
             sock.bind(("127.0.0.1", 0))
             port = sock.getsockname()[1]
         return {"AMQP_URI": "memory://", "WEB_SERVER_ADDRESS": f"127.0.0.1:{port}",
-                "GATEWAY_HEALTH_TIMEOUT": 0.5, "GATEWAY_RPC_TIMEOUT": 5}
+                "GATEWAY_HEALTH_TIMEOUT": 0.5, "GATEWAY_RPC_TIMEOUT": 5, "JWT_SECRET": SECRET}
 
     return make

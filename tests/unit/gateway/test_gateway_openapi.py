@@ -6,7 +6,10 @@ import pytest
 
 from services.gateway.openapi import build_spec
 from services.gateway.service import GatewayService
+from shared.contracts import members as member_contracts
+from shared.contracts import dues as dues_contracts
 from shared.contracts import orgs as contracts
+from shared.contracts import transfers as transfer_contracts
 
 # Every API route: (method, OpenAPI path, success status, request schema name).
 ROUTES = [
@@ -34,6 +37,41 @@ ROUTES = [
     ("get", "/api/v1/alliances/{alliance_id}", "200", None),
     ("post", "/api/v1/alliances/{alliance_id}/members", "200", "AddAllianceMemberIn"),
     ("delete", "/api/v1/alliances/{alliance_id}/members/{org_id}", "200", None),
+    ("post", "/api/v1/members", "201", "RegisterMemberIn"),
+    ("get", "/api/v1/members/{member_id}", "200", None),
+    ("patch", "/api/v1/members/{member_id}", "200", "UpdateMemberIn"),
+    ("post", "/api/v1/members/{member_id}/status", "200", "ChangeStatusIn"),
+    ("get", "/api/v1/orgs/{org_id}/members", "200", None),
+    ("get", "/api/v1/orgs/{org_id}/pipeline/due", "200", None),
+    *[("post", f"/api/v1/members/{{member_id}}/pipeline/{step}", "200", schema.__name__)
+      for step, (schema, _) in member_contracts.PIPELINE_STEPS.items()],
+    # transfers and dues
+    ("get", "/api/v1/members/{member_id}/dues", "200", None),
+    ("get", "/api/v1/members/{member_id}/dues/clearance", "200", None),
+    ("get", "/api/v1/members/{member_id}/transfers", "200", None),
+    ("get", "/api/v1/orgs/{org_id}/dues-base-policy", "200", None),
+    ("get", "/api/v1/orgs/{org_id}/dues-report", "200", None),
+    ("get", "/api/v1/orgs/{org_id}/transfers", "200", None),
+    ("get", "/api/v1/transfers/{transfer_id}", "200", None),
+    ("post", "/api/v1/dues/payments", "201", "PaymentIn"),
+    ("post", "/api/v1/members/{member_id}/dues/arrears-reason", "200", "ArrearsReasonIn"),
+    ("post", "/api/v1/members/{member_id}/dues/reductions", "201", "RecordReductionIn"),
+    ("post", "/api/v1/members/{member_id}/dues/reductions/approve", "200", "ApproveReductionIn"),
+    ("post", "/api/v1/members/{member_id}/dues/reductions/reject", "200", "RejectReductionIn"),
+    ("post", "/api/v1/transfers", "201", "RequestTransferIn"),
+    ("post", "/api/v1/transfers/sweep", "200", "SweepIn"),
+    ("post", "/api/v1/transfers/{transfer_id}/accept", "200", "AcceptTransferIn"),
+    ("post", "/api/v1/transfers/{transfer_id}/approve", "200", "ApproveTransferIn"),
+    ("post", "/api/v1/transfers/{transfer_id}/complete", "200", "CompleteTransferIn"),
+    ("post", "/api/v1/transfers/{transfer_id}/issue-letter", "200", "IssueLetterIn"),
+    ("post", "/api/v1/transfers/{transfer_id}/reissue-letter", "200", "ReissueLetterIn"),
+    ("post", "/api/v1/transfers/{transfer_id}/reject", "200", "RejectTransferIn"),
+    ("post", "/api/v1/transfers/{transfer_id}/report-in", "200", "ReportInIn"),
+    ("post", "/api/v1/transfers/{transfer_id}/resubmit", "200", "ResubmitTransferIn"),
+    ("post", "/api/v1/transfers/{transfer_id}/return-for-correction", "200", "ReturnTransferIn"),
+    ("post", "/api/v1/transfers/{transfer_id}/withdraw", "200", "WithdrawTransferIn"),
+    ("put", "/api/v1/members/{member_id}/dues-base", "200", "SetDuesBaseIn"),
+    ("put", "/api/v1/orgs/{org_id}/dues-base-policy", "200", "BasePolicyIn"),
     ("get", "/health", "200", None),
     ("get", "/openapi.json", "200", None),
     ("get", "/docs", "200", None),
@@ -53,7 +91,8 @@ def test_the_document_is_valid_openapi_3(spec):
 def test_the_document_is_openapi_3_with_info_and_tags(spec):
     assert spec["openapi"].startswith("3.")
     assert spec["info"]["title"] and spec["info"]["version"]
-    assert {t["name"] for t in spec["tags"]} >= {"orgs", "founding", "committees", "alliances", "ops"}
+    assert {t["name"] for t in spec["tags"]} >= {"orgs", "founding", "committees", "alliances", "members",
+                                                 "pipeline", "ops"}
 
 
 def test_the_document_has_exactly_the_api_routes(spec):
@@ -130,3 +169,53 @@ def test_openapi_json_is_served(call):
     assert reply.status == 200
     assert reply.headers["Content-Type"] == "application/json; charset=utf-8"
     assert reply.json == json.loads(json.dumps(build_spec(GatewayService)))
+
+
+def test_each_pipeline_step_has_its_route_summary_and_schema(spec):
+    for step, (schema, summary) in member_contracts.PIPELINE_STEPS.items():
+        operation = spec["paths"][f"/api/v1/members/{{member_id}}/pipeline/{step}"]["post"]
+        assert operation["tags"] == ["pipeline"] and operation["summary"] == summary
+        assert operation["requestBody"]["content"]["application/json"]["schema"] == \
+            {"$ref": f"#/components/schemas/{schema.__name__}"}
+        assert operation["responses"]["422"] == {"$ref": "#/components/responses/RuleViolation"}
+
+
+def test_member_query_parameters_come_from_the_contract(spec):
+    params = {p["name"]: p for p in spec["paths"]["/api/v1/orgs/{org_id}/members"]["get"]["parameters"]
+              if p.get("in") == "query"}
+    assert set(params) == {"stage", "status", "limit", "offset"}
+    limit = member_contracts.MemberListIn().fields["limit"].validators[0]
+    assert params["limit"]["schema"]["maximum"] == limit.max
+    assert set(params["stage"]["schema"]["enum"]) >= set(member_contracts.STAGES)
+    due = spec["paths"]["/api/v1/orgs/{org_id}/pipeline/due"]["get"]["parameters"]
+    assert "as_of" in {p.get("name") for p in due}
+
+
+def test_every_member_route_has_a_request_example_its_schema_accepts(spec):
+    """Examples are real: each is loaded by the contract schema it illustrates."""
+    checked = 0
+    for method, path, _, body in ROUTES:
+        if body is None:
+            continue
+        content = spec["paths"][path][method]["requestBody"]["content"]["application/json"]
+        if path.startswith("/api/v1/members") and "/dues" not in path:
+            assert "example" in content, (method, path)
+        if "example" in content:
+            schema = next(getattr(module, body) for module in (member_contracts, contracts, dues_contracts,
+                                                                 transfer_contracts) if hasattr(module, body))
+            assert schema().validate(content["example"]) == {}, (method, path)
+            checked += 1
+    assert checked >= 17
+
+
+def test_bearer_tokens_are_documented_and_optional(spec):
+    scheme = spec["components"]["securitySchemes"]["bearer"]
+    assert (scheme["type"], scheme["scheme"], scheme["bearerFormat"]) == ("http", "bearer", "JWT")
+    assert spec["security"] == [{}, {"bearer": []}]  # anonymous, or a bearer token
+    for path, item in spec["paths"].items():
+        if path.startswith("/api/"):
+            for method, operation in item.items():
+                if method in HTTP_METHODS:
+                    assert operation["responses"]["401"] == {"$ref": "#/components/responses/Unauthorized"}
+    get_member = spec["paths"]["/api/v1/members/{member_id}"]["get"]
+    assert "personal_data" in get_member["description"] and "admin" in get_member["description"]

@@ -1,10 +1,12 @@
 """The gateway in a real nameko container, over kombu's in-memory transport
-(no broker) with a fake orgs service: routing (404/405 as JSON), domain
-errors across a real RPC, bodies over a real socket, /health, /docs."""
+(no broker) with fake orgs and members services: routing (404/405 as JSON),
+domain errors across a real RPC, bodies over a real socket, bearer tokens,
+/health, /docs."""
 import pytest
 import requests
 from nameko.runners import ServiceRunner
 
+from gateway_helpers import bearer, token
 from services.gateway.payload import MAX_BODY_BYTES
 from services.gateway.service import GatewayService
 from shared.errors import NotFound, RuleViolation
@@ -34,12 +36,43 @@ class FakeOrgs:
         return {"id": alliance_id, "removed": data["org_id"]}
 
 
+class FakeMembers:
+    name = "members"
+
+    @domain_rpc
+    def ping(self):
+        return "pong"
+
+    @domain_rpc
+    def get_member(self, member_id, reveal_personal=False):
+        return {"id": member_id, "personal_revealed": reveal_personal,
+                "id_number": "320506199605041237" if reveal_personal else "3205**********1237"}
+
+    @domain_rpc
+    def pipeline_step(self, member_id, step, data):
+        if data.get("yes") == 10:
+            raise RuleViolation("members.pipeline.vote_majority", "not passed", {"yes": 10})
+        return {"id": member_id, "step": step}
+
+    @domain_rpc
+    def list_members(self, org_id, stage=None, status=None, limit=50, offset=0):
+        return {"items": [], "total": 0, "limit": limit, "offset": offset, "stage": stage}
+
+
+class FakeDues:
+    name = "dues"
+
+    @domain_rpc
+    def ping(self):
+        return "pong"
+
+
 @pytest.fixture(scope="module")
 def base_url(memory_config):
-    """The gateway and the fake orgs, started once for the module."""
+    """The gateway and the fake services, started once for the module."""
     config = memory_config()
     runner = ServiceRunner(config)
-    for cls in (GatewayService, FakeOrgs):
+    for cls in (GatewayService, FakeOrgs, FakeMembers, FakeDues):
         runner.add_service(cls)
     runner.start()
     yield "http://" + config["WEB_SERVER_ADDRESS"]
@@ -120,10 +153,43 @@ def test_malformed_json_over_a_real_socket(base_url):
     assert_error(response, 400, "malformed_json")
 
 
-def test_health_is_ok_when_orgs_answers(base_url):
+def test_health_is_ok_when_every_service_answers(base_url):
     response = requests.get(base_url + "/health", timeout=10)
     assert response.status_code == 200
-    assert response.json() == {"status": "ok", "service": "gateway", "services": {"orgs": "ok"}}
+    assert response.json() == {"status": "ok", "service": "gateway",
+                               "services": {"dues": "ok", "members": "ok", "orgs": "ok"}}
+
+
+def test_a_member_is_masked_without_a_token_and_revealed_to_an_admin(base_url):
+    url = base_url + "/api/v1/members/m1"
+    assert requests.get(url, timeout=10).json()["id_number"] == "3205**********1237"
+    revealed = requests.get(url, headers=bearer(token()), timeout=10).json()
+    assert revealed == {"id": "m1", "personal_revealed": True, "id_number": "320506199605041237"}
+
+
+def test_a_bad_token_is_a_json_401_with_www_authenticate(base_url):
+    response = requests.get(base_url + "/api/v1/members/m1", headers=bearer("not.a.token"), timeout=10)
+    error = assert_error(response, 401, "unauthorized")
+    assert "not.a.token" not in response.text
+    assert error["message"] == "The bearer token is invalid."
+    assert response.headers["WWW-Authenticate"].startswith('Bearer error="invalid_token"')
+
+
+def test_a_pipeline_step_route_reaches_the_service_and_its_rule_violation_comes_back(base_url):
+    vote = {"meeting_date": "2024-03-01", "eligible_voters": 20, "present_voters": 15, "no": 5, "abstain": 0}
+    url = base_url + "/api/v1/members/m1/pipeline/admission-vote"
+    assert requests.post(url, json={**vote, "yes": 10}, timeout=10).json()["error"]["rule"] == \
+        "members.pipeline.vote_majority"
+    ok = requests.post(url, json={**vote, "yes": 11, "no": 4}, timeout=10)
+    assert ok.status_code == 200 and ok.json() == {"id": "m1", "step": "admission-vote"}
+    assert_error(requests.post(base_url + "/api/v1/members/m1/pipeline/fly", json={}, timeout=10),
+                 404, "not_found")
+
+
+def test_listing_a_branch_passes_typed_paging(base_url):
+    response = requests.get(base_url + "/api/v1/orgs/o1/members", params={"limit": "200", "stage": "full"},
+                            timeout=10)
+    assert response.json() == {"items": [], "total": 0, "limit": 200, "offset": 0, "stage": "full"}
 
 
 def test_docs_and_openapi_are_served(base_url):
@@ -133,3 +199,11 @@ def test_docs_and_openapi_are_served(base_url):
     assert bundle.status_code == 200 and len(bundle.content) > 100_000
     spec = requests.get(base_url + "/openapi.json", timeout=10).json()
     assert "/api/v1/orgs" in spec["paths"]
+
+
+def test_nameko_run_finds_exactly_one_service_in_the_gateway_module():
+    """`nameko run services.gateway.service` runs every class with entrypoints
+    in the module's namespace: the route mixins must not be among them."""
+    from nameko.cli.run import import_service
+
+    assert import_service("services.gateway.service") == [GatewayService]

@@ -1,0 +1,464 @@
+"""How fast are members registered through the members service, and a
+branch listed through the gateway, next to raw SQL and a trivial nameko
+@http GET measured in the same run?
+
+The platform runs as distributed processes (`nameko run` for orgs, members
+and the gateway, as docker-compose.yml runs them) on a throwaway RabbitMQ
+vhost and fresh PostgreSQL databases. Every figure is checked: the members
+table, the event store, the outbox and orgs' member roster must all account
+for exactly --members registrations, and the listed pages for exactly the
+branch's members.
+
+    .venv/bin/python bench/members.py [--members 10000] [--clients 10] [--requests 200] [--json]
+
+See bench/README.md for what each row means.
+"""
+import argparse
+import contextlib
+import itertools
+import json
+import os
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from pathlib import Path
+
+# _common first: it puts the repository root on sys.path for `shared` and `services`.
+from _common import AMQP_URI, PG_ADMIN_URL, ROOT, fresh_database, print_table, run_id
+import psycopg2
+import psycopg2.extras
+import requests
+from nameko.standalone.rpc import ClusterRpcProxy
+from sqlalchemy import MetaData, create_engine, text
+from sqlalchemy.engine import make_url
+
+from services.demo_members import DemoBranch, people
+from shared.errors import NotFound
+
+RABBIT_API = os.environ.get("EJIA_BENCH_RABBIT_API", "http://127.0.0.1:15672/api")
+RABBIT_AUTH = ("guest", "guest")
+BRANCHES = 10
+LIST_PAGE = 200  # the members contract's largest page
+SERVICES = ("orgs", "members", "gateway")
+
+
+def progress(message: str):
+    print(f"[{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, round(share * len(ordered)) - 1))]
+
+
+@contextlib.contextmanager
+def throwaway_vhost(amqp_uri: str, name: str):
+    """A RabbitMQ vhost for this run (its AMQP URI), deleted on the way out."""
+    requests.put(f"{RABBIT_API}/vhosts/{name}", auth=RABBIT_AUTH, timeout=10).raise_for_status()
+    requests.put(f"{RABBIT_API}/permissions/{name}/guest", auth=RABBIT_AUTH, timeout=10,
+                 json={"configure": ".*", "write": ".*", "read": ".*"}).raise_for_status()
+    try:
+        yield amqp_uri.rstrip("/") + "/" + name
+    finally:
+        requests.delete(f"{RABBIT_API}/vhosts/{name}", auth=RABBIT_AUTH, timeout=10)
+
+
+class Platform:
+    """orgs, members and the gateway as `nameko run` processes, plus the
+    trivial @http baseline as one more; stopped (their process groups) on close."""
+
+    def __init__(self, amqp_uri: str, db_urls: dict, logs: Path):
+        self.gateway_port, self.trivial_port = free_port(), free_port()
+        self.amqp_uri, self.logs = amqp_uri, logs
+        env = {**os.environ, "EJIA_AMQP_URI": amqp_uri, "EJIA_GATEWAY_ADDRESS": f"127.0.0.1:{self.gateway_port}",
+               **{f"EJIA_{name.upper()}_DB_URL": url for name, url in db_urls.items()}}
+        nameko = str(Path(sys.executable).parent / "nameko")
+        config = str(ROOT / "config" / "nameko.yaml")
+        self.processes = []
+        for name in SERVICES:
+            self._start(name, [nameko, "run", "--config", config, f"services.{name}.service"], ROOT, env)
+        self._start("trivial_http", [nameko, "run", "--config", config, "_trivial_http"], ROOT / "bench",
+                    {**env, "EJIA_GATEWAY_ADDRESS": f"127.0.0.1:{self.trivial_port}"})
+        self.gateway = f"http://127.0.0.1:{self.gateway_port}"
+        self.trivial = f"http://127.0.0.1:{self.trivial_port}"
+
+    def _start(self, name, command, cwd, env):
+        log = open(self.logs / f"{name}.log", "w")
+        self.processes.append((name, subprocess.Popen(command, cwd=cwd, env=env, stdout=log,
+                                                      stderr=subprocess.STDOUT, start_new_session=True)))
+
+    def wait_until_up(self, timeout: float = 90):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            for name, proc in self.processes:
+                if proc.poll() is not None:
+                    raise SystemExit(f"{name} exited with {proc.returncode}: see {self.logs / (name + '.log')}")
+            with contextlib.suppress(requests.RequestException):
+                if requests.get(self.gateway + "/health", timeout=3).status_code == 200 and \
+                        requests.get(self.trivial + "/ping", timeout=3).status_code == 200:
+                    return
+            time.sleep(0.3)
+        raise SystemExit(f"the platform did not come up within {timeout}s: see {self.logs}")
+
+    def close(self):
+        for _, proc in self.processes:
+            if proc.poll() is None:
+                os.killpg(proc.pid, signal.SIGTERM)
+        for _, proc in self.processes:
+            try:
+                proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait(timeout=10)
+
+
+def make_branches(orgs, members) -> list[str]:
+    """A committee with BRANCHES branches, founded directly; returns their
+    ids once the members service knows them (from orgs' events)."""
+    committee = orgs.create_org({"name": "基准测试党工委", "kind": "committee"})
+    ids = [orgs.create_org({"name": f"基准测试第{i + 1}党支部", "kind": "branch", "parent_id": committee["id"],
+                            "unit": {"name": f"基准测试公司{i + 1}", "unit_type": "enterprise"},
+                            "full_members": 3})["id"] for i in range(BRANCHES)]
+    deadline = time.monotonic() + 60
+    for org_id in ids:
+        while True:
+            try:
+                members.list_members(org_id, limit=1)
+                break
+            except NotFound:
+                if time.monotonic() > deadline:
+                    raise SystemExit("the members service never learnt of the branches") from None
+                time.sleep(0.05)
+    return ids
+
+
+def register_all(amqp_uri: str, bodies: list[dict], clients: int) -> tuple[float, list[str]]:
+    """``clients`` threads, each its own RPC client, registering ``bodies``
+    until none is left; (seconds, member ids)."""
+    counter, lock = itertools.count(), threading.Lock()
+    ids: list[str | None] = [None] * len(bodies)
+    errors: list[BaseException] = []
+    ready = threading.Barrier(clients + 1)
+
+    def client():
+        try:
+            with ClusterRpcProxy({"AMQP_URI": amqp_uri}, timeout=60) as cluster:
+                cluster.members.ping()  # connected and warm before the clock starts
+                ready.wait()
+                while not errors:
+                    with lock:
+                        index = next(counter)
+                    if index >= len(bodies):
+                        return
+                    ids[index] = cluster.members.register_member(bodies[index])["id"]
+        except BaseException as exc:  # reported below
+            errors.append(exc)
+            with contextlib.suppress(threading.BrokenBarrierError):
+                ready.abort()
+
+    threads = [threading.Thread(target=client, daemon=True) for _ in range(clients)]
+    for thread in threads:
+        thread.start()
+    ready.wait()
+    started = time.perf_counter()
+    for thread in threads:
+        thread.join()
+    seconds = time.perf_counter() - started
+    if errors:
+        raise SystemExit(f"registration failed: {errors[0]!r}")
+    return seconds, ids
+
+
+def verify_registrations(members_db: str, orgs_db: str, count: int, timeout: float = 180) -> float:
+    """Every registration is in the members table and the event store, every
+    event published from the outbox, and counted in orgs' member roster
+    (through RabbitMQ); returns how long after the call the roster caught up."""
+    started = time.monotonic()
+    engine, orgs_engine = create_engine(members_db), create_engine(orgs_db)
+    try:
+        with engine.connect() as conn:
+            rows = conn.execute(text("SELECT count(*) FROM members")).scalar_one()
+            personal = conn.execute(text("SELECT count(*) FROM personal_data")).scalar_one()
+            registered = conn.execute(text("SELECT count(*) FROM events WHERE event_type = "
+                                           "'members.member_registered'")).scalar_one()
+        if not rows == personal == registered == count:
+            raise SystemExit(f"members: {rows} rows, {personal} personal records, {registered} events; "
+                             f"expected {count}")
+        deadline = time.monotonic() + timeout
+        while True:
+            with engine.connect() as conn:
+                pending = conn.execute(text("SELECT count(*) FROM outbox WHERE published_at IS NULL")).scalar_one()
+            with orgs_engine.connect() as conn:
+                roster = conn.execute(text("SELECT count(*) FROM member_roster")).scalar_one()
+            if pending == 0 and roster == count:
+                return time.monotonic() - started
+            if time.monotonic() > deadline:
+                raise SystemExit(f"after {timeout}s: {pending} events unpublished, orgs' roster has "
+                                 f"{roster} of {count} members")
+            time.sleep(0.2)
+    finally:
+        engine.dispose()
+        orgs_engine.dispose()
+
+
+# ---- the raw SQL baselines -----------------------------------------------------
+
+def service_tables(members_db: str) -> MetaData:
+    """The members service's ``members`` and ``personal_data`` tables, as its
+    database has them (reflected: the same columns, types and indexes)."""
+    engine = create_engine(members_db)
+    metadata = MetaData()
+    metadata.reflect(engine, only=["members", "personal_data"])
+    engine.dispose()
+    return metadata
+
+
+def raw_rows(table, bodies: list[dict]) -> tuple[list[str], list[tuple], list[tuple]]:
+    """The rows the service ends up with (what a registration writes to the
+    read model and the personal data table), for the same tables."""
+    defaults = {"status": "active", "version": 1}
+    columns = [c.name for c in table.columns]
+    for column in table.columns:  # lists of facts (contacts, sponsors...) start empty
+        if not column.nullable and column.name not in defaults and "JSON" in str(column.type).upper():
+            defaults[column.name] = "[]"
+    today = time.strftime("%Y-%m-%d")
+    members_rows, personal_rows = [], []
+    for body in bodies:
+        member_id = str(uuid.uuid4())
+        values = {**defaults, **body, "id": member_id, "registered_on": today}
+        members_rows.append(tuple(values.get(column) for column in columns))
+        personal_rows.append((member_id, body["id_number"], body["phone"]))
+    return columns, members_rows, personal_rows
+
+
+def _dsn(url: str) -> str:
+    parsed = make_url(url)
+    return f"host={parsed.host} port={parsed.port or 5432} user={parsed.username} dbname={parsed.database}"
+
+
+def raw_batched(dsn: str, columns, members_rows, personal_rows) -> float:
+    """execute_values, pages of 1,000 rows, one transaction."""
+    with contextlib.closing(psycopg2.connect(dsn)) as conn:
+        started = time.perf_counter()
+        with conn, conn.cursor() as cursor:
+            psycopg2.extras.execute_values(
+                cursor, f"INSERT INTO members ({', '.join(columns)}) VALUES %s", members_rows, page_size=1000)
+            psycopg2.extras.execute_values(
+                cursor, "INSERT INTO personal_data (member_id, id_number, phone) VALUES %s", personal_rows,
+                page_size=1000)
+        return time.perf_counter() - started
+
+
+def raw_per_row(dsn: str, columns, members_rows, personal_rows, clients: int) -> float:
+    """One transaction per member (both rows), ``clients`` connections at once."""
+    insert = f"INSERT INTO members ({', '.join(columns)}) VALUES ({', '.join(['%s'] * len(columns))})"
+    counter, lock = itertools.count(), threading.Lock()
+    connections = [psycopg2.connect(dsn) for _ in range(clients)]
+
+    def client(conn):
+        with conn.cursor() as cursor:
+            while True:
+                with lock:
+                    index = next(counter)
+                if index >= len(members_rows):
+                    return
+                cursor.execute(insert, members_rows[index])
+                cursor.execute("INSERT INTO personal_data (member_id, id_number, phone) VALUES (%s, %s, %s)",
+                               personal_rows[index])
+                conn.commit()
+
+    threads = [threading.Thread(target=client, args=(conn,)) for conn in connections]
+    started = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    seconds = time.perf_counter() - started
+    for conn in connections:
+        conn.close()
+    return seconds
+
+
+def raw_baselines(pg_admin_url: str, name: str, tables: MetaData, bodies: list[dict], clients: int) -> dict:
+    columns, members_rows, personal_rows = raw_rows(tables.tables["members"], bodies)
+    with fresh_database(pg_admin_url, name) as url:
+        engine = create_engine(url)
+        tables.create_all(engine)
+        dsn = _dsn(url)
+        batched = raw_batched(dsn, columns, members_rows, personal_rows)
+        def count():
+            with engine.connect() as conn:
+                return conn.execute(text("SELECT count(*) FROM members")).scalar_one()
+
+        if count() != len(bodies):
+            raise SystemExit("raw batched insert: wrong row count")
+        with engine.begin() as conn:
+            conn.execute(text("TRUNCATE members, personal_data"))
+        per_row = raw_per_row(dsn, columns, members_rows, personal_rows, clients)
+        if count() != len(bodies):
+            raise SystemExit("raw per-row insert: wrong row count")
+        engine.dispose()
+    return {"batched": batched, "per_row": per_row}
+
+
+# ---- listing -------------------------------------------------------------------
+
+def list_latencies(gateway: str, trivial: str, amqp_uri: str, branch_id: str, size: int,
+                   requests_count: int) -> dict:
+    """Pages of a branch through the gateway, the same pages by RPC straight
+    to the members service, and the trivial GET, interleaved (HTTP on one
+    keep-alive connection each), after a warm-up; latencies in seconds."""
+    pages = [f"{gateway}/api/v1/orgs/{branch_id}/members?limit={LIST_PAGE}&offset={offset}"
+             for offset in range(0, size, LIST_PAGE)]
+    api, plain = requests.Session(), requests.Session()
+    seen = set()
+    for url in pages:  # warm-up, and the check that the pages hold the whole branch
+        page = api.get(url, timeout=30).json()
+        if page["total"] != size:
+            raise SystemExit(f"the branch lists {page['total']} members, expected {size}")
+        seen.update(item["id"] for item in page["items"])
+    if len(seen) != size:
+        raise SystemExit(f"the pages hold {len(seen)} distinct members, expected {size}")
+    for _ in range(20):
+        plain.get(trivial + "/ping", timeout=10).raise_for_status()
+    listed, direct, trivial_times, items = [], [], [], 0
+    with ClusterRpcProxy({"AMQP_URI": amqp_uri}, timeout=60) as cluster:
+        cluster.members.list_members(branch_id, limit=LIST_PAGE)
+        for i in range(requests_count):
+            offset = (i % len(pages)) * LIST_PAGE
+            started = time.perf_counter()
+            response = api.get(pages[i % len(pages)], timeout=30)
+            listed.append(time.perf_counter() - started)
+            served = response.json()["items"]
+            items += len(served)
+            started = time.perf_counter()
+            page = cluster.members.list_members(branch_id, limit=LIST_PAGE, offset=offset)
+            direct.append(time.perf_counter() - started)
+            if [m["id"] for m in page["items"]] != [m["id"] for m in served]:
+                raise SystemExit(f"the page at offset {offset} differs between the gateway and the RPC")
+            started = time.perf_counter()
+            plain.get(trivial + "/ping", timeout=10).raise_for_status()
+            trivial_times.append(time.perf_counter() - started)
+    expected = sum(min(LIST_PAGE, size - (i % len(pages)) * LIST_PAGE) for i in range(requests_count))
+    if items != expected:
+        raise SystemExit(f"listed {items} members in all, expected {expected}")
+    return {"list": listed, "direct": direct, "trivial": trivial_times, "pages": len(pages),
+            "bytes_per_page": len(api.get(pages[0], timeout=30).content)}
+
+
+# ---- the run -------------------------------------------------------------------
+
+def measure(count: int, clients: int, requests_count: int, amqp_uri: str, pg_admin_url: str) -> dict:
+    rid = run_id()
+    per_branch = count // BRANCHES
+    count = per_branch * BRANCHES
+    with contextlib.ExitStack() as stack:
+        vhost_uri = stack.enter_context(throwaway_vhost(amqp_uri, f"ejia-bench-{rid}"))
+        db_urls = {name: stack.enter_context(fresh_database(pg_admin_url, f"ejia_bench{rid}_{name}"))
+                   for name in ("orgs", "members")}
+        logs = Path(tempfile.mkdtemp(prefix="ejia-bench-"))  # kept if the run fails
+        platform = Platform(vhost_uri, db_urls, logs)
+        stack.callback(platform.close)
+        progress(f"starting {', '.join(SERVICES)} and the trivial @http baseline (logs in {logs})")
+        platform.wait_until_up()
+        progress("up; making the branches")
+        with ClusterRpcProxy({"AMQP_URI": vhost_uri}, timeout=60) as cluster:
+            branch_ids = make_branches(cluster.orgs, cluster.members)
+        crowd = [p.data for p in people([DemoBranch(b, f"b{i}", "enterprise", ("基准测试公司",), per_branch)
+                                         for i, b in enumerate(branch_ids)])]
+        # round robin over the branches: a registration locks its branch's row until it commits
+        bodies = [crowd[branch * per_branch + i] for i in range(per_branch) for branch in range(BRANCHES)]
+        progress(f"registering {count:,} members with {clients} clients")
+        seconds, _ = register_all(vhost_uri, bodies, clients)
+        progress(f"registered in {seconds:.1f} s; verifying")
+        caught_up = verify_registrations(db_urls["members"], db_urls["orgs"], count)
+        progress("raw SQL baselines")
+        raw = raw_baselines(pg_admin_url, f"ejia_bench{rid}_raw", service_tables(db_urls["members"]), bodies,
+                            clients)
+        progress("listing")
+        listing = list_latencies(platform.gateway, platform.trivial, vhost_uri, branch_ids[0], per_branch,
+                                 requests_count)
+    shutil.rmtree(logs, ignore_errors=True)
+    rates = {"service": count / seconds, "raw_batched": count / raw["batched"],
+             "raw_per_row": count / raw["per_row"]}
+    lat = {name: {"p50": statistics.median(values), "p99": percentile(values, 0.99)}
+           for name, values in (("list", listing["list"]), ("direct", listing["direct"]),
+                                ("trivial", listing["trivial"]))}
+    return {
+        "members": count, "clients": clients, "branch_size": per_branch, "requests": requests_count,
+        "seconds": {"service": seconds, **raw, "roster_caught_up": caught_up},
+        "rates": rates, "latency": lat, "pages": listing["pages"], "bytes_per_page": listing["bytes_per_page"],
+        "ratios": {
+            "service / raw batched": rates["service"] / rates["raw_batched"],
+            "service / raw per-row": rates["service"] / rates["raw_per_row"],
+            "list p50 / trivial p50": lat["list"]["p50"] / lat["trivial"]["p50"],
+            "list p99 / trivial p99": lat["list"]["p99"] / lat["trivial"]["p99"],
+            "list p50 via gateway / by RPC": lat["list"]["p50"] / lat["direct"]["p50"],
+        },
+    }
+
+
+def report(result: dict):
+    n, clients = result["members"], result["clients"]
+    print(f"{n:,} members registered by {clients} concurrent RPC clients (RabbitMQ + PostgreSQL, "
+          f"`nameko run` processes); the same rows by raw SQL into the same tables in a fresh database\n")
+    s = result["seconds"]
+    print_table([
+        ("eJia members.register_member (RPC)", f"{result['rates']['service']:,.0f}", f"{s['service']:.1f}"),
+        (f"raw SQL, one transaction per member, {clients} connections", f"{result['rates']['raw_per_row']:,.0f}",
+         f"{s['per_row']:.1f}"),
+        ("raw SQL, execute_values, one transaction", f"{result['rates']['raw_batched']:,.0f}",
+         f"{s['batched']:.2f}"),
+    ], ("registration", "members/s", "seconds"))
+    print(f"\nverified: {n:,} rows, personal records and events; outbox empty and orgs' roster at {n:,} "
+          f"{s['roster_caught_up']:.1f} s after the last call returned\n")
+    lat = result["latency"]
+    print(f"listing a branch of {result['branch_size']:,} members: {result['requests']} requests, "
+          f"pages of {LIST_PAGE} ({result['pages']} pages, {result['bytes_per_page'] / 1024:,.0f} KiB each), "
+          f"one keep-alive connection, interleaved with the baseline\n")
+    print_table([
+        (f"GET /api/v1/orgs/{{id}}/members?limit={LIST_PAGE}", f"{lat['list']['p50'] * 1000:.1f}",
+         f"{lat['list']['p99'] * 1000:.1f}"),
+        ("the same page: members.list_members RPC, no gateway", f"{lat['direct']['p50'] * 1000:.1f}",
+         f"{lat['direct']['p99'] * 1000:.1f}"),
+        ("trivial nameko @http GET", f"{lat['trivial']['p50'] * 1000:.2f}", f"{lat['trivial']['p99'] * 1000:.2f}"),
+    ], ("request", "p50 ms", "p99 ms"))
+    print()
+    print_table([(name, f"{value:.3f}x" if value < 1 else f"{value:.1f}x")
+                 for name, value in result["ratios"].items()], ("ratio", "value"))
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--members", type=int, default=10_000, help="members to register (default 10000)")
+    parser.add_argument("--clients", type=int, default=10, help="concurrent RPC clients (default 10)")
+    parser.add_argument("--requests", type=int, default=200, help="list requests timed (default 200)")
+    parser.add_argument("--amqp-uri", default=AMQP_URI, help="a broker whose management API makes a vhost")
+    parser.add_argument("--pg-url", default=PG_ADMIN_URL,
+                        help="a PostgreSQL URL whose server gets throwaway databases")
+    parser.add_argument("--json", action="store_true", help="print the results as JSON")
+    args = parser.parse_args()
+    if args.members < BRANCHES:
+        parser.error(f"--members must be at least {BRANCHES}")
+    result = measure(args.members, args.clients, args.requests, args.amqp_uri, args.pg_url)
+    if args.json:
+        print(json.dumps(result, indent=2))
+    else:
+        report(result)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""dues: dues assessment under versioned rules, payments, arrears and collection reports."""

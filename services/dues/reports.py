@@ -1,0 +1,124 @@
+"""Collection reports per branch and per committee subtree, per month and
+year (DOMAIN.md §4: the branch publishes collected, outstanding, exempted).
+
+Built from the projections with three grouped queries, whatever the number
+of members: the schedule periods joined to the year's due months (owed,
+outstanding, waived), the settled months (collected), and the payments
+(voluntary). A month is due once it has begun; amounts paid for later
+months of the year are ``collected_in_advance``. A settled month counts as
+owed at what was paid for it (a later base change does not reopen it).
+"""
+import datetime as dt
+
+from sqlalchemy import Integer, and_, case, distinct, exists, func, literal, or_, select, union_all
+
+from shared.errors import NotFound
+
+from . import orgtree
+from .ledger import ZERO, month_of, month_text
+from .projections import Fen, dues_accounts, dues_paid_months, dues_payments, dues_schedule
+
+FIGURES = ("owed", "collected", "outstanding", "waived")
+EXTRA = ("collected_in_advance", "voluntary", "forwarded_to_central")
+
+
+def _scope(conn, org_id: str) -> tuple[str, dict[str, str | None]]:
+    tree = orgtree.subtree(conn, org_id)
+    if tree is not None:
+        return ("branch" if len(tree) == 1 else "subtree"), tree
+    known = any(conn.execute(select(exists().where(column == org_id))).scalar()
+                for column in (dues_accounts.c.org_id, dues_schedule.c.org_id, dues_paid_months.c.org_id))
+    if not known:
+        raise NotFound(f"organisation {org_id} is unknown to dues", {"org_id": org_id})
+    return "branch", {org_id: None}
+
+
+def _blank() -> dict:
+    return {**{name: ZERO for name in FIGURES + EXTRA}, "paid_months": 0, "members": 0}
+
+
+def _owed_rows(conn, org_ids, due_months):
+    """Per (month, branch): the schedule's due and waived amounts, and the due
+    amount of the months already paid (so outstanding = due - that)."""
+    months = union_all(*(select(literal(m, Integer).label("m")) for m in due_months)).subquery("due_months")
+    covers = and_(dues_schedule.c.from_month <= months.c.m,
+                  or_(dues_schedule.c.to_month.is_(None), dues_schedule.c.to_month >= months.c.m))
+    in_scope = dues_schedule.c.org_id.in_(org_ids)
+    scheduled = conn.execute(
+        select(months.c.m, dues_schedule.c.org_id,
+               func.sum(func.coalesce(dues_schedule.c.due, 0), type_=Fen()),
+               func.sum(func.coalesce(dues_schedule.c.assessed - dues_schedule.c.due, 0), type_=Fen()))
+        .select_from(months.join(dues_schedule, covers)).where(in_scope)
+        .group_by(months.c.m, dues_schedule.c.org_id)).all()
+    settled = conn.execute(  # only the paid months: a few rows, not one per member and month
+        select(dues_paid_months.c.month, dues_paid_months.c.org_id,
+               func.sum(func.coalesce(dues_schedule.c.due, 0), type_=Fen()))
+        .select_from(dues_paid_months.join(dues_schedule, and_(
+            dues_schedule.c.member_id == dues_paid_months.c.member_id,
+            dues_schedule.c.from_month <= dues_paid_months.c.month,
+            or_(dues_schedule.c.to_month.is_(None), dues_schedule.c.to_month >= dues_paid_months.c.month))))
+        .where(dues_paid_months.c.org_id.in_(org_ids),
+               dues_paid_months.c.month.between(min(due_months), max(due_months)))
+        .group_by(dues_paid_months.c.month, dues_paid_months.c.org_id)).all()
+    paid_due = {(m, org): amount for m, org, amount in settled}
+    rows = [(m, org, due - paid_due.get((m, org), ZERO), waived) for m, org, due, waived in scheduled]
+    overlaps = and_(in_scope, dues_schedule.c.from_month <= max(due_months),
+                    or_(dues_schedule.c.to_month.is_(None), dues_schedule.c.to_month >= min(due_months)))
+    members = select(dues_schedule.c.org_id, func.count(distinct(dues_schedule.c.member_id))).where(overlaps) \
+        .group_by(dues_schedule.c.org_id)
+    everyone = select(func.count(distinct(dues_schedule.c.member_id))).where(overlaps)
+    return rows, dict(conn.execute(members).all()), conn.execute(everyone).scalar()
+
+
+def dues_report(conn, org_id: str, year: int, today: dt.date, month: int | None = None) -> dict:
+    scope, orgs = _scope(conn, org_id)
+    org_ids = list(orgs)
+    first, last = year * 12, year * 12 + 11
+    selected = [year * 12 + month - 1] if month else list(range(first, last + 1))
+    as_of = min(month_of(today), last)
+    due = [m for m in selected if m <= as_of]
+    by_month = {m: _blank() for m in selected}
+    by_org = {o: _blank() for o in org_ids}
+    totals = _blank()
+
+    def add(figures: dict, name: str, value):
+        for target in figures:
+            target[name] += value
+
+    owed_rows, members, everyone = _owed_rows(conn, org_ids, due) if due else ([], {}, 0)
+    for m, org, outstanding, waived in owed_rows:
+        add((by_month[m], by_org[org], totals), "outstanding", outstanding or ZERO)
+        add((by_month[m], by_org[org], totals), "waived", waived or ZERO)
+    paid = conn.execute(
+        select(dues_paid_months.c.month, dues_paid_months.c.org_id,
+               func.sum(dues_paid_months.c.amount, type_=Fen()), func.count())
+        .where(dues_paid_months.c.org_id.in_(org_ids), dues_paid_months.c.month.in_(selected))
+        .group_by(dues_paid_months.c.month, dues_paid_months.c.org_id)).all()
+    for m, org, amount, count in paid:
+        name = "collected" if m <= as_of else "collected_in_advance"
+        add((by_month[m], by_org[org], totals), name, amount)
+        add((by_month[m], by_org[org], totals), "paid_months", count)
+    start = dt.date(year, month or 1, 1)
+    end = dt.date(year + (month or 12) // 12, (month or 12) % 12 + 1, 1)
+    voluntary = conn.execute(
+        select(dues_payments.c.org_id, func.sum(dues_payments.c.voluntary_extra, type_=Fen()),
+               func.sum(case((dues_payments.c.forward_to_central.is_(True), dues_payments.c.voluntary_extra),
+                             else_=0), type_=Fen()))
+        .where(dues_payments.c.org_id.in_(org_ids), dues_payments.c.paid_on >= start,
+               dues_payments.c.paid_on < end).group_by(dues_payments.c.org_id)).all()
+    for org, amount, forwarded in voluntary:
+        add((by_org[org], totals), "voluntary", amount or ZERO)
+        add((by_org[org], totals), "forwarded_to_central", forwarded or ZERO)
+    for figures in (*by_month.values(), *by_org.values(), totals):
+        figures["owed"] = figures["collected"] + figures["outstanding"]
+    for org, count in members.items():
+        by_org[org]["members"] = count
+    totals["members"] = everyone or 0
+    return {
+        "org_id": org_id, "scope": scope, "year": year, "month": month, "as_of_month": month_text(as_of),
+        "totals": totals,
+        "months": [{"month": month_text(m), **{k: v for k, v in f.items() if k not in EXTRA + ("members",)}}
+                   for m, f in by_month.items()],
+        "branches": [{"org_id": org, "name": orgs[org], **figures} for org, figures in by_org.items()
+                     if scope == "branch" or any(figures[k] for k in FIGURES + EXTRA)],
+    }

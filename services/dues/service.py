@@ -1,0 +1,226 @@
+"""The dues service's nameko entrypoints: validate input with the published
+contract, run one command in one unit of work, answer from the read models;
+follow the members and orgs services' events; run the monthly arrears check."""
+import datetime as dt
+import logging
+from functools import cache
+
+import eventlet
+from marshmallow import ValidationError
+from nameko.timer import timer
+
+from shared.codec import to_jsonable
+from shared.contracts import dues as contract
+from shared.errors import Conflict, InvalidInput
+from shared.inbox import advance_version, record_once
+from shared.nameko_adapter import CallContext, EventSourcing, domain_rpc, event_consumer
+
+from . import commands, orgtree, projections, queries, reports, upkeep
+from .ledger import first_day, month_index, month_of, month_text
+from .rules import rules_fingerprint, rules_in_force
+
+log = logging.getLogger(__name__)
+MEMBERS_CONSUMER = "dues.member_accounts"
+CONFLICT_RETRIES = 5
+
+
+@cache
+def _schema(schema_cls):
+    return schema_cls()
+
+
+def _valid(schema_cls, data) -> dict:
+    try:
+        return _schema(schema_cls).load({} if data is None else data)
+    except ValidationError as exc:
+        raise InvalidInput("the request is invalid", fields=exc.messages) from None
+
+
+def _id(value, field="id") -> str:
+    if not isinstance(value, str) or not 1 <= len(value) <= 64:
+        raise InvalidInput(f"{field} must be a string of 1 to 64 characters", {field: repr(value)[:80]})
+    return value
+
+
+def _out(schema_cls, value, many=False):
+    return to_jsonable(_schema(schema_cls).dump(value, many=many))
+
+
+def _today() -> dt.date:
+    return dt.date.today()
+
+
+def retry_conflicts(fn, attempts=CONFLICT_RETRIES):
+    """Run ``fn`` again when it lost a race on a stream (a Conflict): for event
+    handlers and jobs, where there is no caller to send a 409 to."""
+    for attempt in range(1, attempts + 1):
+        try:
+            return fn()
+        except Conflict:
+            if attempt == attempts:
+                raise
+            eventlet.sleep(0.01 * attempt)
+
+
+class DuesService:
+    name = "dues"
+    kernel = EventSourcing("dues", projectors=[projections.project], metadatas=[projections.metadata])
+    ctx = CallContext()
+
+    @domain_rpc
+    def ping(self):
+        return "pong"
+
+    # ---- events of other services -------------------------------------------
+    @event_consumer("members", "members.#")
+    def on_member_event(self, envelope):
+        """Open, move, stop and restart accounts as members are admitted, change
+        status or branch. Inbox record, version check and the account's new
+        events commit in one transaction."""
+        def handle():
+            with self.kernel.unit_of_work(self.kernel.context.caused_by(envelope)) as uow:
+                if not record_once(uow.conn, MEMBERS_CONSUMER, envelope.event_id):
+                    return
+                if not advance_version(uow.conn, MEMBERS_CONSUMER, envelope.aggregate_id,
+                                       envelope.aggregate_version):
+                    return  # an older state of the member than one already applied
+                commands.follow_member(uow, envelope.event_type, envelope.aggregate_id, envelope.payload,
+                                       envelope.occurred_at)
+        retry_conflicts(handle)
+
+    @event_consumer("orgs", "orgs.#")
+    def on_org_event(self, envelope):
+        """Keep the organisation tree that subtree reports add up."""
+        self.kernel.handle_once(orgtree.CONSUMER, envelope, orgtree.apply_org_event)
+
+    def _read(self):
+        return self.kernel.db.connect()
+
+    # ---- accounts ---------------------------------------------------------------
+    @domain_rpc
+    def get_dues(self, member_id, year=None):
+        params = _valid(contract.StatementIn, {"year": year})
+        with self._read() as conn:
+            return _out(contract.AccountOut, queries.get_dues(conn, _id(member_id, "member_id"), _today(),
+                                                              params["year"]))
+
+    @domain_rpc
+    def set_dues_base(self, member_id, data):
+        fields = _valid(contract.SetDuesBaseIn, data)
+        with self.kernel.unit_of_work() as uow:
+            commands.set_dues_base(uow, _id(member_id, "member_id"), today=_today(), **fields)
+        return self.get_dues(member_id)
+
+    @domain_rpc
+    def set_base_policy(self, org_id, data):
+        fields = _valid(contract.BasePolicyIn, data)
+        with self.kernel.unit_of_work() as uow:
+            commands.set_base_policy(uow, _id(org_id, "org_id"), today=_today(), **fields)
+            return _out(contract.BasePolicyOut, queries.base_policy(uow.conn, org_id))
+
+    @domain_rpc
+    def get_base_policy(self, org_id):
+        with self._read() as conn:
+            return _out(contract.BasePolicyOut, queries.base_policy(conn, _id(org_id, "org_id")))
+
+    @domain_rpc
+    def move_account(self, member_id, data):
+        """The account goes to the receiving branch (a completed transfer), with its balance."""
+        fields = _valid(contract.MoveAccountIn, data)
+        with self.kernel.unit_of_work() as uow:
+            commands.move_account(uow, _id(member_id, "member_id"), today=_today(), **fields)
+            return _out(contract.ClearanceOut, queries.clearance(uow.conn, member_id, _today()))
+
+    @domain_rpc
+    def transfer_clearance(self, member_id):
+        """What a transfer letter records: the month dues are paid up to."""
+        with self._read() as conn:
+            return _out(contract.ClearanceOut, queries.clearance(conn, _id(member_id, "member_id"), _today()))
+
+    # ---- payments ------------------------------------------------------------------
+    @domain_rpc
+    def pay(self, data):
+        """Record a payment; a retry with the same idempotency key returns the
+        first receipt (a different body under the same key is a Conflict)."""
+        fields = _valid(contract.PaymentIn, data)
+        return _out(contract.ReceiptOut, commands.pay_once(self.kernel.unit_of_work, self.kernel.db.connect,
+                                                           today=_today(), **fields))
+
+    # ---- reductions and reasons -----------------------------------------------------
+    def _reduction_command(self, command, member_id, schema_cls, data, **extra):
+        fields = _valid(schema_cls, data)
+        with self.kernel.unit_of_work() as uow:
+            reduction_id = command(uow, _id(member_id, "member_id"), **extra, **fields)
+            return _out(contract.ReductionOut, queries.get_reduction(uow.conn, reduction_id))
+
+    @domain_rpc
+    def record_reduction(self, member_id, data):
+        """The branch's decision to reduce or waive dues; applies once approved."""
+        return self._reduction_command(commands.record_reduction, member_id, contract.RecordReductionIn, data)
+
+    @domain_rpc
+    def approve_reduction(self, member_id, data):
+        """The parent organisation's approval."""
+        return self._reduction_command(commands.approve_reduction, member_id, contract.ApproveReductionIn, data,
+                                       today=_today())
+
+    @domain_rpc
+    def reject_reduction(self, member_id, data):
+        return self._reduction_command(commands.reject_reduction, member_id, contract.RejectReductionIn, data,
+                                       today=_today())
+
+    @domain_rpc
+    def record_arrears_reason(self, member_id, data):
+        fields = _valid(contract.ArrearsReasonIn, data)
+        with self.kernel.unit_of_work() as uow:
+            commands.record_arrears_reason(uow, _id(member_id, "member_id"), **fields)
+        return self.get_dues(member_id)
+
+    # ---- reports and the arrears job --------------------------------------------------
+    @domain_rpc
+    def dues_report(self, org_id, year, month=None):
+        params = _valid(contract.ReportIn, {"year": year, "month": month})
+        with self._read() as conn:
+            return _out(contract.ReportOut, reports.dues_report(conn, _id(org_id, "org_id"), today=_today(),
+                                                                **params))
+
+    @domain_rpc
+    def run_arrears_check(self, as_of_month=None):
+        """Flag members 6 consecutive months behind without a recorded reason, up
+        to ``as_of_month`` (last month by default); idempotent per member and month."""
+        params = _valid(contract.ArrearsCheckIn, {"as_of_month": as_of_month})
+        as_of = month_index(params["as_of_month"]) if params["as_of_month"] else month_of(_today()) - 1
+        return _out(contract.ArrearsRunOut, self._arrears_check(as_of))
+
+    def _arrears_check(self, as_of: int) -> dict:
+        months = rules_in_force(first_day(as_of)).arrears_flag_months
+        with self._read() as conn:
+            candidates = queries.arrears_candidates(conn, as_of, months)
+        flagged = []
+        for member_id in candidates:
+            def check(member_id=member_id):
+                with self.kernel.unit_of_work() as uow:
+                    return commands.check_arrears(uow, member_id, as_of)
+            if retry_conflicts(check):
+                flagged.append(member_id)
+        return {"as_of_month": month_text(as_of), "checked": len(candidates), "flagged": flagged}
+
+    @timer(interval=3600, eager=True)
+    def monthly_jobs(self):
+        """Hourly: reassess if the rule data changed; once a month, the arrears
+        check of the month just ended (replicas may both run it: it is idempotent)."""
+        try:
+            refolded = upkeep.refresh_schedules(self.kernel.db, rules_fingerprint())
+            if refolded:
+                log.info("dues rule data changed: %s accounts reassessed", refolded)
+            as_of = month_of(_today()) - 1
+            key = f"arrears_checked:{month_text(as_of)}"
+            with self._read() as conn:
+                if upkeep.meta(conn, key):
+                    return
+            result = self._arrears_check(as_of)
+            with self.kernel.db.begin() as conn:
+                upkeep.set_meta(conn, key, f"{len(result['flagged'])} flagged of {result['checked']}")
+            log.info("dues arrears check %s: %s", month_text(as_of), result)
+        except Exception:
+            log.exception("dues monthly jobs failed; will retry in an hour")

@@ -1,0 +1,109 @@
+"""The member routes of the API (members service): records, status, and the
+development pipeline, one route per step of
+``shared.contracts.members.PIPELINE_STEPS`` (generated from it). A mixin of
+``GatewayService``; each handler only calls the members service.
+
+Personal data (ID number, phone) is masked in every response, except GET
+member for a caller whose bearer token has the role ``personal_data`` or
+``admin`` (auth.py)."""
+from nameko.rpc import RpcProxy
+
+from shared.contracts import members as c
+
+from .http import V1, api
+
+MEMBERS = V1 + "/members"
+MEMBER = MEMBERS + "/<member_id>"
+ORG = V1 + "/orgs/<org_id>"
+
+REGISTER_EXAMPLE = {
+    "name": "李明", "gender": "male", "birth_date": "1996-05-04", "ethnicity": "汉族",
+    "education": "硕士研究生", "id_number": "320506199605041237", "phone": "13812345678",
+    "employer": "纳米科技有限公司", "org_id": "0b6e8f3c-5d1a-4c2e-9f7a-2a4b6c8d0e1f",
+    "stage": "applicant", "applied_on": "2024-03-01",
+}
+UPDATE_EXAMPLE = {"employer": "生物医药研究院", "phone": "13912345678", "expected_version": 3}
+STATUS_EXAMPLE = {"status": "lost_contact", "changed_on": "2024-03-01",
+                  "reason": "no reply to calls or letters since March"}
+STEP_EXAMPLES = {
+    "record-talk": {"talked_on": "2024-03-20", "talked_by": "王芳", "decided_by": "支部委员会"},
+    "designate-activist": {"activist_on": "2024-04-10", "filed_on": "2024-04-15", "decided_by": "支部委员会"},
+    "assign-contacts": {"contact_ids": ["5f0c1e2a-8d3b-4a6f-9c1e-7b2d4f6a8c0e"], "assigned_on": "2024-04-10"},
+    "record-assessment": {"assessed_on": "2024-10-10", "result": "good", "note": "学习积极，表现良好"},
+    "approve-candidate": {"candidate_on": "2025-04-10", "public_notice_from": "2025-04-14",
+                          "public_notice_to": "2025-04-18", "filed_on": "2025-04-21",
+                          "decided_by": "支部委员会"},
+    "assign-sponsors": {"sponsor_ids": ["5f0c1e2a-8d3b-4a6f-9c1e-7b2d4f6a8c0e",
+                                        "9a7b5c3d-1e2f-4a6b-8c0d-2e4f6a8b0c1d"], "assigned_on": "2025-04-21"},
+    "record-political-review": {"reviewed_on": "2025-05-06", "passed": True},
+    "record-training": {"completed_on": "2025-05-20", "days": 3, "class_hours": 24, "course": "发展对象培训班"},
+    "admission-vote": {"meeting_date": "2025-06-12", "eligible_voters": 20, "present_voters": 18, "yes": 17,
+                       "no": 0, "abstain": 1, "decided_by": "支部大会"},
+    "approve-admission": {"approved_on": "2025-07-03", "decided_by": "党工委"},
+    "confirm-full": {"meeting_date": "2026-06-12", "eligible_voters": 21, "present_voters": 19, "yes": 19,
+                     "no": 0, "abstain": 0, "approved_on": "2026-07-02"},
+    "extend-probation": {"decided_on": "2026-06-12", "months": 6, "reason": "需进一步考察",
+                         "approved_on": "2026-06-30"},
+    "cancel-probation": {"decided_on": "2025-12-01", "reason": "不履行党员义务，经教育仍无转变"},
+}
+"""The request body example of each pipeline route in the OpenAPI document."""
+PERSONAL_DATA_NOTE = ("id_number and phone are masked unless the request carries a bearer token "
+                      "(Authorization: Bearer <JWT>) whose roles include personal_data or admin; "
+                      "personal_revealed tells which. An invalid or expired token is refused (401).")
+
+
+class MembersApi:
+    members = RpcProxy("members")
+
+    # -- records ---------------------------------------------------------
+    @api("POST", MEMBERS, tag="members", status=201, example=REGISTER_EXAMPLE,
+         summary="Register a member (an applicant, or an existing member with the dates of each stage)",
+         body=c.RegisterMemberIn, response=c.MemberOut)
+    def register_member(self, data):
+        return self.members.register_member(data)
+
+    @api("GET", MEMBER, tag="members", summary="Get a member", description=PERSONAL_DATA_NOTE,
+         response=c.MemberOut)
+    def get_member(self, member_id, caller):
+        return self.members.get_member(member_id, reveal_personal=caller.may_see_personal_data)
+
+    @api("PATCH", MEMBER, tag="members", summary="Correct or update a member's profile (only the fields given)",
+         body=c.UpdateMemberIn, response=c.MemberOut, example=UPDATE_EXAMPLE)
+    def update_member(self, member_id, data):
+        return self.members.update_member(member_id, data)
+
+    @api("GET", ORG + "/members", tag="members", summary="Members of a branch by name, a page at a time",
+         description="ID numbers and phones are always masked in lists.",
+         query=c.MemberListIn, response=c.MemberPageOut)
+    def list_members(self, org_id, limit, offset, stage=None, status=None):
+        return self.members.list_members(org_id, stage=stage, status=status, limit=limit, offset=offset)
+
+    @api("POST", MEMBER + "/status", tag="members", summary="Change a member's status",
+         body=c.ChangeStatusIn, response=c.MemberOut, example=STATUS_EXAMPLE)
+    def change_status(self, member_id, data):
+        return self.members.change_status(member_id, data)
+
+    # -- the development pipeline ------------------------------------------
+    @api("GET", ORG + "/pipeline/due", tag="pipeline",
+         summary="The branch's pipeline deadlines: due (soonest first) and overdue",
+         query=c.PipelineDueIn, response=c.PipelineDueOut)
+    def pipeline_due(self, org_id, as_of=None):
+        return self.members.pipeline_due(org_id, as_of=as_of.isoformat() if as_of else None)
+
+
+def _pipeline_route(step: str, schema: type, summary: str):
+    """``POST /api/v1/members/<member_id>/pipeline/<step>`` with ``schema`` as its body."""
+
+    def handler(self, member_id, data):
+        return self.members.pipeline_step(member_id, step, data)
+
+    handler.__name__ = handler.__qualname__ = "pipeline_" + step.replace("-", "_")
+    handler.__doc__ = summary
+    return api("POST", f"{MEMBER}/pipeline/{step}", tag="pipeline", summary=summary, body=schema,
+               response=c.MemberOut, example=STEP_EXAMPLES.get(step))(handler)
+
+
+PIPELINE_HANDLERS = {step: _pipeline_route(step, schema, summary)
+                     for step, (schema, summary) in c.PIPELINE_STEPS.items()}
+for _handler in PIPELINE_HANDLERS.values():
+    setattr(MembersApi, _handler.__name__, _handler)

@@ -1,0 +1,111 @@
+"""The ``transfers`` read model (on the members service's ``metadata``): one
+row per transfer, kept by ``project``, which the event store calls inline in
+the transaction that appends each ``transfers.*`` event. Lists per
+organisation and per member, the sweep's candidates and the member's open
+transfer are read from it (transfer_queries.py)."""
+from sqlalchemy import Boolean, Column, Date, Index, Integer, String, Table, Text, update
+
+from shared.envelope import Envelope
+from shared.tables import UTCDateTime
+
+from .projections import metadata
+
+transfers = Table(
+    "transfers", metadata,
+    Column("id", String(64), primary_key=True),
+    Column("member_id", String(64), nullable=False, index=True),
+    Column("member_name", String(100), nullable=False),
+    Column("from_org_id", String(64), nullable=False, index=True),
+    Column("from_parent_id", String(64), index=True),
+    Column("from_group_id", String(64)),
+    Column("to_org_id", String(64), nullable=False, index=True),
+    Column("to_parent_id", String(64), index=True),
+    Column("to_group_id", String(64)),
+    Column("placed_group_id", String(64)),
+    Column("scope", String(20), nullable=False),
+    Column("grounds", String(30), nullable=False),
+    Column("reason", Text),
+    Column("state", String(20), nullable=False, index=True),
+    Column("requested_on", Date, nullable=False),
+    Column("approved_on", Date),
+    Column("returned_reason", Text),
+    Column("letter_number", Integer),
+    Column("letter_reference", String(100)),
+    Column("issued_on", Date),
+    Column("valid_until", Date),
+    Column("letter_rules_version", String(20)),
+    Column("dues_paid_up_to", String(7)),
+    Column("dues_outstanding", String(20)),
+    Column("dues_settled", Boolean),
+    Column("dues_source", String(20)),
+    Column("accepted_on", Date),
+    Column("report_due_on", Date),
+    Column("report_overdue", Boolean, nullable=False),
+    Column("reported_on", Date),
+    Column("completed_on", Date),
+    Column("closed_on", Date),
+    Column("close_reason", Text),
+    Column("closed_by_side", String(20)),
+    Column("version", Integer, nullable=False),
+    Column("updated_at", UTCDateTime(), nullable=False),
+)
+Index("ix_transfers_sweep", transfers.c.state, transfers.c.valid_until, transfers.c.report_due_on)
+
+
+def _requested(e: Envelope) -> dict:
+    p = e.payload
+    return {column: p[column] for column in (
+        "member_id", "member_name", "from_org_id", "from_parent_id", "from_group_id", "to_org_id", "to_parent_id",
+        "to_group_id", "scope", "grounds", "reason", "requested_on")}
+
+
+def _letter(e: Envelope) -> dict:
+    p = e.payload
+    return {"letter_number": p["number"], "letter_reference": p["reference"], "issued_on": p["issued_on"],
+            "valid_until": p["valid_until"], "letter_rules_version": p["rules_version"],
+            "dues_paid_up_to": p["dues_paid_up_to"], "dues_outstanding": p["dues_outstanding"],
+            "dues_settled": p["dues_settled"], "dues_source": p["dues_source"]}
+
+
+def _closed(date_field, side=False):
+    def changes(e: Envelope) -> dict:
+        p = e.payload
+        return {"closed_on": p[date_field], "close_reason": p["reason"],
+                **({"closed_by_side": p["side"]} if side else {})}
+    return changes
+
+
+CHANGES = {
+    "transfers.approved": lambda e: {"approved_on": e.payload["approved_on"]},
+    "transfers.returned": lambda e: {"returned_reason": e.payload["reason"]},
+    "transfers.resubmitted": lambda e: {
+        **{k: e.payload[k] for k in ("to_org_id", "to_parent_id", "to_group_id", "scope", "grounds", "reason")},
+        "returned_reason": None},
+    "transfers.withdrawn": _closed("withdrawn_on"),
+    "transfers.rejected": _closed("rejected_on", side=True),
+    "transfers.cancelled": _closed("cancelled_on"),
+    "transfers.letter_issued": _letter,
+    "transfers.letter_reissued": _letter,
+    "transfers.letter_expired": lambda e: {},
+    "transfers.accepted": lambda e: {"accepted_on": e.payload["accepted_on"],
+                                     "report_due_on": e.payload["report_due_on"]},
+    "transfers.report_overdue": lambda e: {"report_overdue": True},
+    "transfers.reported_in": lambda e: {"reported_on": e.payload["reported_on"],
+                                        "placed_group_id": e.payload["placed_group_id"], "report_overdue": False},
+    "transfers.completed": lambda e: {"completed_on": e.payload["completed_on"],
+                                      "placed_group_id": e.payload["placed_group_id"]},
+}
+
+
+def project(conn, envelope: Envelope):
+    if envelope.event_type == "transfers.requested":
+        conn.execute(transfers.insert().values(
+            id=envelope.aggregate_id, state=envelope.payload["state"], report_overdue=False,
+            version=envelope.aggregate_version, updated_at=envelope.occurred_at, **_requested(envelope)))
+        return
+    changes = CHANGES.get(envelope.event_type)
+    if changes is None:
+        return
+    conn.execute(update(transfers).where(transfers.c.id == envelope.aggregate_id).values(
+        state=envelope.payload["state"], version=envelope.aggregate_version, updated_at=envelope.occurred_at,
+        **changes(envelope)))

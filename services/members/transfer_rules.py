@@ -1,0 +1,65 @@
+"""Versioned rule data of transfers (DOMAIN.md §3): how long a transfer
+letter is valid, and how long the member has to report in.
+
+A revision is a new ``TransferRules`` appended to ``RULE_SETS`` with its
+``effective_from``; a letter is judged by the set in force on the day it is
+issued, a report-in window by the set in force on the day of acceptance.
+"""
+import datetime as dt
+from dataclasses import dataclass
+
+from shared.errors import InvalidInput
+
+from .dates import add_months
+
+SCOPES = ("in_city", "elsewhere")
+
+
+@dataclass(frozen=True)
+class TransferRules:
+    version: str
+    effective_from: dt.date
+    letter_days: dict
+    """Validity the issuer gives a letter when it names no ``valid_until``,
+    by scope: about 10 days within the city, 30 elsewhere."""
+    letter_min_days: int
+    """``valid_until`` is at least this many days after the issue date..."""
+    letter_max_months: int
+    """... and at most this many months after it."""
+    report_in_days: int
+    """After the receiving side accepts, the member reports in within this
+    many days; past it the transfer is flagged (an alert, not a block)."""
+
+    def default_valid_until(self, issued_on: dt.date, scope: str) -> dt.date:
+        return issued_on + dt.timedelta(days=self.letter_days[scope])
+
+    def latest_valid_until(self, issued_on: dt.date) -> dt.date:
+        return add_months(issued_on, self.letter_max_months)
+
+    def earliest_valid_until(self, issued_on: dt.date) -> dt.date:
+        return issued_on + dt.timedelta(days=self.letter_min_days)
+
+    def report_due_on(self, accepted_on: dt.date) -> dt.date:
+        return accepted_on + dt.timedelta(days=self.report_in_days)
+
+
+RULE_SETS: tuple[TransferRules, ...] = (
+    TransferRules(
+        version="2014",  # the organisation department's practice on transfer letters
+        effective_from=dt.date(2014, 1, 1),
+        letter_days={"in_city": 10, "elsewhere": 30},
+        letter_min_days=1,
+        letter_max_months=3,
+        report_in_days=30,
+    ),
+)
+
+
+def transfer_rules_in_force(on: dt.date, rule_sets=RULE_SETS) -> TransferRules:
+    """The rule set in force on ``on``: the latest one effective by then."""
+    in_force = [rules for rules in rule_sets if rules.effective_from <= on]
+    if not in_force:
+        earliest = min(rules.effective_from for rules in rule_sets)
+        raise InvalidInput(f"no transfer rules are in force on {on.isoformat()} "
+                           f"(the earliest take effect on {earliest.isoformat()})", {"date": on.isoformat()})
+    return max(in_force, key=lambda rules: rules.effective_from)

@@ -1,0 +1,238 @@
+"""Transfers of organisational relationship (组织关系转接, DOMAIN.md §3), a
+saga of the members service: its vocabulary, command schemas (``...In``: RPC
+``data`` and HTTP bodies) and response schemas (``...Out``).
+
+Rule numbers (letter validity, the report-in window) are versioned rule data
+in the members service, not here: a schema never refuses what a rule
+revision would allow.
+"""
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+
+from .members import IsoDate
+from .orgs import ID, PageIn, Text, page_of
+
+TRANSFER_STATES = ("requested", "returned", "approved", "letter_issued", "letter_expired", "accepted",
+                   "report_overdue", "reported_in", "completed", "withdrawn", "rejected", "cancelled")
+"""requested -> approved (sending side) -> letter_issued -> accepted (receiving
+side) -> reported_in (placed) -> completed. ``returned``: sent back for
+correction; ``letter_expired``: reissue; ``report_overdue``: accepted, the
+member has not reported in within the window (an alert)."""
+FINAL_TRANSFER_STATES = ("completed", "withdrawn", "rejected", "cancelled")
+PENDING_TRANSFER_STATES = tuple(s for s in TRANSFER_STATES if s not in FINAL_TRANSFER_STATES)
+SCOPES = ("in_city", "elsewhere")
+GROUNDS = ("employer_change", "residence_change", "long_absence", "other")
+"""Why the member moves: a change of employer or residence, an absence of
+six months or more at one place, or another reason given in ``reason``."""
+SIDES = ("sending", "receiving")
+DUES_SOURCES = ("dues_service", "issuer", "unknown")
+"""Where the letter's dues figures come from: the dues service, the issuer's
+own record (the dues service could not tell), or nowhere (not known)."""
+MONTH_PATTERN = r"^\d{4}-(0[1-9]|1[0-2])$"
+
+
+def _describe(text, example=None):
+    return {"description": text, **({"example": example} if example is not None else {})}
+
+
+def _date(text, required=False, example="2024-03-01"):
+    kwargs = {"required": True} if required else {"load_default": None}
+    return fields.Date(metadata=_describe(text, example), **kwargs)
+
+
+def _text(text, max_length=1000, required=False, example=None):
+    kwargs = {"required": True} if required else {"load_default": None, "allow_none": True}
+    return Text(validate=validate.Length(min=1 if required else 0, max=max_length),
+                metadata=_describe(text, example), **kwargs)
+
+
+# ---- commands ---------------------------------------------------------------------
+
+class TransferStepIn(Schema):
+    """What every step may carry."""
+    decided_by = _text("who decided or did it (e.g. the sending branch committee)", 100, example="支部委员会")
+    note = _text("remarks")
+    expected_version = fields.Integer(strict=True, load_default=None, validate=validate.Range(min=1),
+                                      metadata=_describe("refuse (409) if the transfer changed since this "
+                                                         "version"))
+
+
+class RequestTransferIn(Schema):
+    """Ask to move a party member's organisational relationship from their
+    branch to an active branch (optionally a party group in it). One open
+    transfer per member: a second is refused (409)."""
+    member_id = fields.String(required=True, validate=ID, metadata=_describe("the member who moves"))
+    to_org_id = fields.String(required=True, validate=ID,
+                              metadata=_describe("the receiving branch or joint branch (active)"))
+    to_group_id = fields.String(load_default=None, allow_none=True, validate=ID,
+                                metadata=_describe("a party group inside the receiving branch"))
+    scope = fields.String(required=True, validate=validate.OneOf(SCOPES), metadata=_describe(
+        "in_city or elsewhere: sets the letter's default validity (about 10 or 30 days)", "in_city"))
+    grounds = fields.String(required=True, validate=validate.OneOf(GROUNDS),
+                            metadata=_describe("why the member moves", "employer_change"))
+    reason = _text("details", example="调入生物医药研究院工作")
+    requested_on = _date("today if absent")
+
+
+class ApproveTransferIn(TransferStepIn):
+    approved_on = _date("the sending side's approval; today if absent")
+
+
+class ReturnTransferIn(TransferStepIn):
+    reason = _text("what to correct (mandatory)", required=True, example="请补充新单位名称")
+    returned_on = _date("today if absent")
+
+
+class ResubmitTransferIn(TransferStepIn):
+    """The corrected request; only the fields given change."""
+    to_org_id = fields.String(validate=ID)
+    to_group_id = fields.String(allow_none=True, validate=ID)
+    scope = fields.String(validate=validate.OneOf(SCOPES))
+    grounds = fields.String(validate=validate.OneOf(GROUNDS))
+    reason = Text(allow_none=True, validate=validate.Length(max=1000))
+    resubmitted_on = _date("today if absent")
+
+
+class WithdrawTransferIn(TransferStepIn):
+    reason = _text("why the member withdraws")
+    withdrawn_on = _date("today if absent")
+
+
+class RejectTransferIn(TransferStepIn):
+    """Refused by the sending side (before the letter) or the receiving side
+    (after it). A transfer is never refused without cause."""
+    reason = _text("why (mandatory)", required=True, example="接收单位不符合条件")
+    rejected_on = _date("today if absent")
+
+
+class IssueLetterIn(TransferStepIn):
+    issued_on = _date("the letter's date; today if absent")
+    valid_until = _date("last day the letter is valid: at least a day after issued_on and at most 3 months; "
+                        "10 days (in city) or 30 (elsewhere) after issued_on if absent", example="2024-03-11")
+    reference = _text("the letter's reference number", 100, example="苏工委组转字〔2024〕12号")
+    dues_paid_up_to = fields.String(load_default=None, allow_none=True,
+                                    validate=validate.Regexp(MONTH_PATTERN, error="Must be a month, YYYY-MM."),
+                                    metadata=_describe("the issuer's record of the month dues are paid up to, "
+                                                       "used only when the dues service cannot tell", "2024-02"))
+
+    @validates_schema
+    def _order(self, data, **kwargs):
+        issued, valid = data.get("issued_on"), data.get("valid_until")
+        if issued and valid and valid <= issued:
+            raise ValidationError({"valid_until": ["Must be after issued_on."]})
+
+
+class ReissueLetterIn(IssueLetterIn):
+    """A new letter for an expired one (the old one is void)."""
+
+
+class AcceptTransferIn(TransferStepIn):
+    accepted_on = _date("the receiving side's acceptance, while the letter is valid; today if absent")
+
+
+class ReportInIn(TransferStepIn):
+    reported_on = _date("the member reported in to the receiving branch; today if absent")
+    group_id = fields.String(load_default=None, allow_none=True, validate=ID, metadata=_describe(
+        "the party group of the receiving branch the member is placed in (the requested one if absent)"))
+
+
+class CompleteTransferIn(TransferStepIn):
+    completed_on = _date("the receipt returned; today if absent")
+
+
+TRANSFER_ACTIONS = {
+    "approve": (ApproveTransferIn, "The sending side approves the transfer"),
+    "return-for-correction": (ReturnTransferIn, "The sending side returns the request for correction"),
+    "resubmit": (ResubmitTransferIn, "Resubmit a returned request, corrected"),
+    "withdraw": (WithdrawTransferIn, "The member withdraws the transfer"),
+    "reject": (RejectTransferIn, "Reject the transfer (a reason is mandatory)"),
+    "issue-letter": (IssueLetterIn, "Issue the transfer letter (介绍信), with the dues paid up to"),
+    "reissue-letter": (ReissueLetterIn, "Reissue an expired letter"),
+    "accept": (AcceptTransferIn, "The receiving side accepts the letter (while it is valid)"),
+    "report-in": (ReportInIn, "The member reported in and is placed in the branch (or a party group)"),
+    "complete": (CompleteTransferIn, "Return the receipt: the member now belongs to the receiving branch"),
+}
+"""action (the last part of POST /api/v1/transfers/{id}/<action>) -> (request
+schema, summary). ``complete`` runs by itself after ``report-in``; calling it
+again changes nothing."""
+
+
+class TransferListIn(PageIn):
+    state = fields.String(load_default=None, allow_none=True, validate=validate.OneOf(TRANSFER_STATES))
+    side = fields.String(load_default=None, allow_none=True, validate=validate.OneOf(SIDES), metadata=_describe(
+        "sending: transfers out of the organisation (or of branches under it); receiving: into it; "
+        "both if absent"))
+
+
+class SweepIn(Schema):
+    as_of = _date("the day letters and report-in windows are judged on; today if absent")
+
+
+# ---- responses ---------------------------------------------------------------------
+
+class LetterDuesOut(Schema):
+    paid_up_to = fields.String(allow_none=True, metadata=_describe("month dues are paid up to", "2024-02"))
+    outstanding = fields.String(allow_none=True, metadata=_describe("arrears in yuan", "0.00"))
+    settled = fields.Boolean(allow_none=True, metadata=_describe("nothing due is unpaid; null if not known"))
+    source = fields.String(metadata=_describe("one of " + ", ".join(DUES_SOURCES)))
+
+
+class LetterOut(Schema):
+    number = fields.Integer(metadata=_describe("1 for the first letter, 2 after a reissue..."))
+    reference = fields.String(allow_none=True)
+    issued_on = IsoDate()
+    valid_until = IsoDate()
+    expired = fields.Boolean(metadata=_describe("valid_until has passed (as of today)"))
+    rules_version = fields.String()
+    dues = fields.Nested(LetterDuesOut)
+
+
+class TimelineEntryOut(Schema):
+    event_type = fields.String(metadata=_describe("", "transfers.letter_issued"))
+    version = fields.Integer()
+    occurred_at = fields.String(metadata=_describe("UTC, ISO-8601"))
+    actor = fields.String(allow_none=True)
+    state = fields.String(metadata=_describe("the transfer's state after the event"))
+    payload = fields.Dict()
+
+
+class TransferOut(Schema):
+    id = fields.String()
+    member_id = fields.String()
+    member_name = fields.String()
+    from_org_id = fields.String(metadata=_describe("the sending branch: the member's until completion"))
+    from_org_name = fields.String(allow_none=True)
+    to_org_id = fields.String()
+    to_org_name = fields.String(allow_none=True)
+    to_group_id = fields.String(allow_none=True)
+    placed_group_id = fields.String(allow_none=True, metadata=_describe("the party group placed in at report-in"))
+    scope = fields.String()
+    grounds = fields.String()
+    reason = fields.String(allow_none=True)
+    state = fields.String(metadata=_describe("one of " + ", ".join(TRANSFER_STATES)))
+    final = fields.Boolean(metadata=_describe("completed, withdrawn, rejected or cancelled"))
+    requested_on = IsoDate()
+    approved_on = IsoDate(allow_none=True)
+    returned_reason = fields.String(allow_none=True)
+    letter = fields.Nested(LetterOut, allow_none=True)
+    accepted_on = IsoDate(allow_none=True)
+    report_due_on = IsoDate(allow_none=True, metadata=_describe("report in by then, or an alert is raised"))
+    report_overdue = fields.Boolean()
+    reported_on = IsoDate(allow_none=True)
+    completed_on = IsoDate(allow_none=True)
+    closed_on = IsoDate(allow_none=True, metadata=_describe("withdrawn, rejected or cancelled on"))
+    close_reason = fields.String(allow_none=True)
+    closed_by_side = fields.String(allow_none=True, metadata=_describe("for a rejection: sending or receiving"))
+    version = fields.Integer(metadata=_describe("pass as expected_version to refuse lost updates"))
+    timeline = fields.List(fields.Nested(TimelineEntryOut), metadata=_describe(
+        "the transfer's events, oldest first (GET of one transfer only)"))
+
+
+class SweepOut(Schema):
+    as_of = fields.Date()
+    letters_expired = fields.List(fields.String())
+    reports_overdue = fields.List(fields.String())
+    completed = fields.List(fields.String(), metadata=_describe("reported-in transfers completed by the sweep"))
+    cancelled = fields.List(fields.String())
+
+
+TransferPageOut = page_of(TransferOut, "TransferPageOut")

@@ -1,0 +1,136 @@
+"""The gateway with the members and orgs services in real nameko containers,
+on a real RabbitMQ (a throwaway vhost) and real PostgreSQL databases, driven
+over HTTP: member routes, bearer tokens, personal data, /health."""
+import datetime as dt
+import socket
+import time
+
+import pytest
+import requests
+
+from services.demo_members import id_number
+from services.gateway.auth import issue_token
+from services.gateway.service import GatewayService
+from services.members.service import MembersService
+from services.orgs.service import OrgsService
+
+pytestmark = pytest.mark.integration
+
+SECRET = "integration-test-secret-" + "s" * 40
+TODAY = dt.date.today()
+
+
+def free_port():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture
+def api(rabbit_config, pg_database_factory, container_factory):
+    address = f"127.0.0.1:{free_port()}"
+    config = {**rabbit_config, "WEB_SERVER_ADDRESS": address, "GATEWAY_RPC_TIMEOUT": 20, "JWT_SECRET": SECRET,
+              "DB_URIS": {"orgs": pg_database_factory("ejia_test_gwo"),
+                          "members": pg_database_factory("ejia_test_gwm")}}
+    containers = [container_factory(cls, config) for cls in (OrgsService, MembersService, GatewayService)]
+    for container in containers:
+        container.start()
+    session = requests.Session()
+    session.url = lambda path: f"http://{address}{path}"
+    yield session
+    session.close()
+    for container in reversed(containers):
+        container.kill()
+
+
+def call(api, method, path, expect, **kwargs):
+    response = api.request(method, api.url(path), timeout=30, **kwargs)
+    assert response.status_code == expect, (method, path, response.status_code, response.text)
+    return response.json()
+
+
+def person(org_id, sequence, **overrides):
+    birth = dt.date(1995, 4, 12)
+    return {"name": "周晓明", "gender": "male", "birth_date": birth.isoformat(), "ethnicity": "汉族",
+            "education": "大学本科", "id_number": id_number("320506", birth, sequence), "phone": "13912345678",
+            "employer": "纳米科技有限公司", "org_id": org_id, "stage": "applicant",
+            "applied_on": (TODAY - dt.timedelta(days=20)).isoformat(), **overrides}
+
+
+def register_when_known(api, body, timeout=20):
+    """Members learns of a new branch from orgs' events: retry briefly."""
+    deadline = time.monotonic() + timeout
+    while True:
+        response = api.post(api.url("/api/v1/members"), json=body, timeout=30)
+        error = response.json().get("error", {}) if response.status_code >= 400 else {}
+        waiting = response.status_code == 404 or error.get("rule") == "members.registration.active_branch"
+        if not waiting or time.monotonic() > deadline:
+            assert response.status_code == 201, response.text
+            return response.json()
+        time.sleep(0.1)
+
+
+def branch(api):
+    committee = call(api, "POST", "/api/v1/orgs", 201, json={"name": "独墅湖党工委", "kind": "committee"})
+    return call(api, "POST", "/api/v1/orgs", 201, json={
+        "name": "纳米科技党支部", "kind": "branch", "parent_id": committee["id"],
+        "unit": {"name": "纳米科技有限公司", "unit_type": "enterprise"}, "full_members": 5})
+
+
+def test_member_routes_personal_data_and_tokens(api):
+    org = branch(api)
+    admin = {"Authorization": "Bearer " + issue_token(SECRET, "organiser-wang", ["admin"])}
+    member = register_when_known(api, person(org["id"], 123))
+    assert member["stage"] == "applicant" and member["org_name"] == "纳米科技党支部"
+    assert member["id_number"] == "3205**********1231"[:4] + "*" * 10 + member["id_number"][-4:]
+    assert member["personal_revealed"] is False and "*" in member["phone"]
+    path = f"/api/v1/members/{member['id']}"
+
+    masked = call(api, "GET", path, 200)
+    assert masked["personal_revealed"] is False and masked["id_number"] != person(org["id"], 123)["id_number"]
+    revealed = call(api, "GET", path, 200, headers=admin)
+    assert (revealed["id_number"], revealed["phone"]) == (person(org["id"], 123)["id_number"], "13912345678")
+    viewer = {"Authorization": "Bearer " + issue_token(SECRET, "viewer", ["viewer"])}
+    assert call(api, "GET", path, 200, headers=viewer)["personal_revealed"] is False
+    expired = issue_token(SECRET, "x", ["admin"], expires_in=dt.timedelta(minutes=-5))
+    error = call(api, "GET", path, 401, headers={"Authorization": f"Bearer {expired}"})["error"]
+    assert error["code"] == "unauthorized" and expired not in str(error)
+
+    updated = call(api, "PATCH", path, 200, json={"employer": "生物医药研究院"}, headers=admin)
+    assert updated["employer"] == "生物医药研究院" and updated["personal_revealed"] is False
+    talked = call(api, "POST", path + "/pipeline/record-talk", 200,
+                  json={"talked_by": "王芳", "talked_on": TODAY.isoformat()})
+    assert talked["talk"]["talked_by"] == "王芳"
+    activist = call(api, "POST", path + "/pipeline/designate-activist", 200, json={})
+    assert activist["stage"] == "activist"
+    too_soon = call(api, "POST", path + "/pipeline/approve-candidate", 422, json={})["error"]
+    assert too_soon["rule"] == "members.pipeline.activist_period"
+    assert call(api, "POST", path + "/pipeline/no-such-step", 404, json={})["error"]["code"] == "not_found"
+    lost = call(api, "POST", path + "/status", 200, json={"status": "lost_contact", "reason": "电话无人接听"})
+    assert lost["status"] == "lost_contact"
+
+    page = call(api, "GET", f"/api/v1/orgs/{org['id']}/members", 200, params={"stage": "activist"},
+                headers=admin)
+    assert page["total"] == 1 and page["items"][0]["personal_revealed"] is False
+    due = call(api, "GET", f"/api/v1/orgs/{org['id']}/pipeline/due", 200, params={"as_of": TODAY.isoformat()})
+    assert due["as_of"] == TODAY.isoformat() and isinstance(due["due"], list)
+    assert call(api, "GET", "/api/v1/orgs/no-such-org/members", 404)["error"]["code"] == "not_found"
+    minor = call(api, "POST", "/api/v1/members", 422, json=person(
+        org["id"], 125, birth_date=(TODAY - dt.timedelta(days=365 * 17)).isoformat(),
+        id_number=id_number("320506", TODAY - dt.timedelta(days=365 * 17), 125),
+        applied_on=TODAY.isoformat()))["error"]
+    assert minor["rule"] == "members.pipeline.min_age"
+
+
+def test_the_token_subject_is_the_actor_of_the_events(api):
+    token = issue_token(SECRET, "organiser-li", [])
+    committee = call(api, "POST", "/api/v1/orgs", 201, json={"name": "月亮湾党工委", "kind": "committee"},
+                     headers={"Authorization": f"Bearer {token}", "X-Actor": "ignored"})
+    history = call(api, "GET", f"/api/v1/orgs/{committee['id']}/history", 200)
+    assert history["items"][0]["actor"] == "organiser-li"
+
+
+def test_health_probes_orgs_and_members(api):
+    assert call(api, "GET", "/health", 200)["services"] == {"members": "ok", "orgs": "ok"}
+    spec = call(api, "GET", "/openapi.json", 200)
+    assert "/api/v1/members/{member_id}/pipeline/admission-vote" in spec["paths"]

@@ -1,0 +1,116 @@
+"""Collection reports from the projections: per branch, per committee
+subtree (the tree fed by orgs events, in any order), per month and year."""
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+
+from services.dues import commands, orgtree, reports
+from shared.envelope import Envelope
+from shared.errors import NotFound
+
+TODAY = dt.date(2024, 7, 15)
+D = Decimal
+ZERO = D("0.00")
+
+
+def org_event(org_id, event_type, parent_id=None, name=None, kind="branch", version=1):
+    payload = {"parent_id": parent_id, "name": name or org_id, "kind": kind}
+    return Envelope(event_type=event_type, event_version=1, aggregate_type="organisation", aggregate_id=org_id,
+                    aggregate_version=version, payload=payload)
+
+
+@pytest.fixture
+def tree(db):
+    """committee -> general -> (branch-a, branch-b); committee -> branch-c, delivered children first."""
+    deliveries = [org_event("branch-a", "orgs.branch_founded", "general"),
+                  org_event("general", "orgs.org_created", "committee", kind="general_branch"),
+                  org_event("committee", "orgs.org_created", None, kind="committee"),
+                  org_event("branch-b", "orgs.branch_founded", "general"),
+                  org_event("branch-c", "orgs.branch_founded", "committee")]
+    for envelope in deliveries:
+        with db.begin() as conn:
+            orgtree.apply_org_event(conn, envelope)
+
+
+def report(read, org_id, year=2024, month=None, today=TODAY):
+    return read(reports.dues_report, org_id, year, today=today, month=month)
+
+
+def member(run, admit, member_id, org_id, base="3000.00"):
+    admit(member_id, org_id=org_id)
+    run(commands.set_dues_base, member_id, today=TODAY, category="employed", effective_month="2024-01",
+        base=D(base))
+
+
+def pay(run, member_id, months, amount, **extra):
+    return run(commands.pay, today=TODAY, idempotency_key=f"{member_id}-{months[0] if months else 'v'}",
+               member_id=member_id, months=months, amount=D(amount), **extra)
+
+
+def test_the_tree_gets_its_paths_whatever_the_delivery_order(tree, read):
+    assert set(read(orgtree.subtree, "committee")) == {"committee", "general", "branch-a", "branch-b", "branch-c"}
+    assert set(read(orgtree.subtree, "general")) == {"general", "branch-a", "branch-b"}
+    assert set(read(orgtree.subtree, "branch-a")) == {"branch-a"}
+
+
+def test_a_branch_report_per_month_and_year(tree, run, read, admit):
+    member(run, admit, "m-1", "branch-a")                   # 15.00 a month
+    member(run, admit, "m-2", "branch-a", base="6000.00")   # 90.00 a month
+    pay(run, "m-1", ["2024-01", "2024-02", "2024-03"], "45.00")
+    pay(run, "m-1", ["2024-08"], "15.00")                   # in advance
+    pay(run, "m-2", ["2024-01"], "90.00", voluntary_extra=D("1000.00"))
+    reduction = run(commands.record_reduction, "m-2", kind="waived", from_month="2024-02", to_month="2024-02",
+                    reason="illness", decided_on=TODAY)
+    run(commands.approve_reduction, "m-2", today=TODAY, reduction_id=reduction, approved_by="committee")
+    year = report(read, "branch-a")
+    assert (year["scope"], year["as_of_month"]) == ("branch", "2024-07")
+    totals = year["totals"]
+    # due Jan-Jul: m-1 7 x 15 = 105, m-2 6 x 90 = 540 (February waived)
+    assert (totals["owed"], totals["collected"], totals["outstanding"], totals["waived"]) == \
+        (D("645.00"), D("135.00"), D("510.00"), D("90.00"))
+    assert (totals["collected_in_advance"], totals["voluntary"], totals["forwarded_to_central"]) == \
+        (D("15.00"), D("1000.00"), D("1000.00"))
+    assert (totals["paid_months"], totals["members"]) == (5, 2)
+    months = {m["month"]: m for m in year["months"]}
+    assert (months["2024-01"]["owed"], months["2024-01"]["collected"], months["2024-01"]["outstanding"]) == \
+        (D("105.00"), D("105.00"), ZERO)
+    assert (months["2024-02"]["owed"], months["2024-02"]["waived"]) == (D("15.00"), D("90.00"))
+    assert (months["2024-08"]["owed"], months["2024-08"]["collected"], months["2024-08"]["paid_months"]) == \
+        (ZERO, ZERO, 1)
+    march = report(read, "branch-a", month=3)
+    assert [m["month"] for m in march["months"]] == ["2024-03"]
+    assert (march["totals"]["owed"], march["totals"]["collected"]) == (D("105.00"), D("15.00"))
+    assert march["totals"]["voluntary"] == ZERO  # paid in July
+
+
+def test_a_committee_report_adds_up_its_subtree(tree, run, read, admit):
+    member(run, admit, "a-1", "branch-a")
+    member(run, admit, "b-1", "branch-b")
+    member(run, admit, "c-1", "branch-c")
+    for member_id in ("a-1", "b-1", "c-1"):
+        pay(run, member_id, ["2024-01"], "15.00")
+    general = report(read, "general")
+    assert general["scope"] == "subtree"
+    assert (general["totals"]["collected"], general["totals"]["owed"]) == (D("30.00"), D("210.00"))
+    assert [(b["org_id"], b["collected"]) for b in general["branches"]] == \
+        [("branch-a", D("15.00")), ("branch-b", D("15.00"))]
+    committee = report(read, "committee")
+    assert (committee["totals"]["collected"], committee["totals"]["members"]) == (D("45.00"), 3)
+    assert report(read, "committee", year=2023)["totals"]["owed"] == ZERO
+    assert report(read, "committee", year=2025, today=dt.date(2025, 2, 1))["totals"]["outstanding"] == D("90.00")
+
+
+def test_a_moved_account_reports_earlier_months_at_the_old_branch(tree, run, read, admit):
+    member(run, admit, "m-1", "branch-a")
+    pay(run, "m-1", ["2024-01", "2024-07"], "30.00")
+    run(commands.move_account, "m-1", today=TODAY, to_org_id="branch-b", moved_on=dt.date(2024, 7, 2))
+    a, b = report(read, "branch-a")["totals"], report(read, "branch-b")["totals"]
+    assert (a["owed"], a["collected"], a["outstanding"]) == (D("90.00"), D("15.00"), D("75.00"))  # Jan-Jun
+    assert (b["owed"], b["collected"], b["outstanding"]) == (D("15.00"), D("15.00"), ZERO)  # July, prepaid
+    assert report(read, "committee")["totals"]["owed"] == D("105.00")
+
+
+def test_an_unknown_organisation_has_no_report(read, tree):
+    with pytest.raises(NotFound):
+        report(read, "nowhere")

@@ -1,0 +1,257 @@
+"""Transfer command handlers, the saga's steps and the read model, on a
+SQLite event store: both streams saved in one transaction, the member's
+branch flipping only at completion, one open transfer per member, the
+sweep with an explicit day, compensation when the receiving branch is
+dissolved, redelivered events changing nothing."""
+import datetime as dt
+import uuid
+
+import pytest
+from sqlalchemy import func, select
+
+from services.members import commands as member_commands
+from services.members import transfer_commands as commands
+from services.members import transfer_projections, transfer_queries, transfer_saga
+from services.members.projections import PROJECTORS, members
+from shared import codec
+from shared.catalog import catalog
+from shared.envelope import Envelope
+from shared.errors import Conflict, NotFound, RuleViolation
+from shared.tables import events, inbox, outbox
+from transfers_builders import DAY, make_id_number
+
+TODAY = dt.date.today()
+UNIT = {"name": "Nano Tech Co.", "unit_type": "enterprise", "address": None}
+
+
+def org_event(event_type, org_id, version=1, **payload):
+    defaults = {
+        "orgs.org_created": {"name": "Committee", "kind": "committee", "parent_id": None, "unit": None,
+                             "created_on": dt.date(2020, 1, 1)},
+        "orgs.branch_founded": {"name": "Branch", "kind": "branch", "parent_id": "committee-1", "unit": UNIT,
+                                "covered_units": [], "full_members": 5, "probationary_members": 0,
+                                "founded_on": dt.date(2020, 1, 1), "founded_directly": True,
+                                "founding_request_id": None, "rules_version": "2014"},
+        "orgs.org_dissolved": {"reason": "merged", "dissolved_on": dt.date(2021, 6, 1)},
+    }[event_type]
+    return Envelope(event_type=event_type, event_version=1, aggregate_type="organisation", aggregate_id=org_id,
+                    aggregate_version=version, payload={**defaults, **payload}, event_id=str(uuid.uuid4()))
+
+
+@pytest.fixture
+def tree(deliver):
+    deliver(org_event("orgs.org_created", "committee-1", name="Lake Committee"))
+    deliver(org_event("orgs.org_created", "committee-2", name="Hill Committee"))
+    deliver(org_event("orgs.branch_founded", "branch-a", name="Nano Branch"))
+    deliver(org_event("orgs.branch_founded", "branch-b", name="Bio Branch", parent_id="committee-2"))
+    deliver(org_event("orgs.branch_founded", "branch-c", name="Chip Branch", parent_id="committee-2"))
+    deliver(org_event("orgs.org_created", "group-b", name="Lab Group", kind="group", parent_id="branch-b"))
+
+
+def register(run, seq="123", org_id="branch-a"):
+    return run(member_commands.register_member, today=TODAY, name=f"Member {seq}", gender="female",
+               birth_date=dt.date(1990, 5, 4), ethnicity="Han", education="Master", employer="Nano Tech Co.",
+               id_number=make_id_number(seq=seq), phone="13812345678", org_id=org_id, stage="full",
+               admitted_on=dt.date(2015, 7, 1), full_on=dt.date(2016, 7, 1))
+
+
+def request(run, member_id, to_org_id="branch-b", **fields):
+    return run(commands.request_transfer, today=TODAY, member_id=member_id, to_org_id=to_org_id,
+               scope=fields.pop("scope", "elsewhere"), grounds="employer_change", **fields)
+
+
+def step(run, transfer_id, action, **fields):
+    return run(commands.transfer_step, transfer_id, action, today=TODAY, **fields)
+
+
+def member_row(read, member_id):
+    return read(lambda conn: conn.execute(select(members).where(members.c.id == member_id)).first())
+
+
+def stream_types(read, aggregate_id):
+    return read(lambda conn: conn.execute(select(events.c.event_type).where(events.c.aggregate_id == aggregate_id)
+                                          .order_by(events.c.aggregate_version)).scalars().all())
+
+
+def to_reported_in(run, transfer_id, **report):
+    step(run, transfer_id, "approve")
+    step(run, transfer_id, "issue-letter", clearance=None)
+    step(run, transfer_id, "accept")
+    step(run, transfer_id, "report-in", **report)
+
+
+def test_a_transfer_completes_and_the_member_moves_exactly_at_completion(run, read, store, tree):
+    member_id = register(run)
+    transfer_id = request(run, member_id, to_group_id="group-b", reason="new job")
+    step(run, transfer_id, "approve", decided_by="branch committee")
+    clearance = {"member_id": member_id, "org_id": "branch-a", "paid_up_to": "2026-12", "outstanding": "0.00",
+                 "owed_months": [], "settled": True}
+    step(run, transfer_id, "issue-letter", clearance=clearance, reference="No. 12")
+    step(run, transfer_id, "accept")
+    step(run, transfer_id, "report-in")
+    assert member_row(read, member_id).org_id == "branch-a", "the sending branch until completion"
+    assert run(commands.complete_reported_in, transfer_id, today=TODAY) == "completed"
+    row = member_row(read, member_id)
+    assert (row.org_id, row.group_id, row.version) == ("branch-b", "group-b", 3)
+
+    got = read(transfer_queries.get_transfer, store, transfer_id, TODAY)
+    assert got["state"] == "completed" and got["final"] is True
+    assert got["letter"]["dues"] == {"paid_up_to": "2026-12", "outstanding": "0.00", "settled": True,
+                                     "source": "dues_service"}
+    assert (got["from_org_name"], got["to_org_name"], got["placed_group_id"]) == ("Nano Branch", "Bio Branch",
+                                                                                   "group-b")
+    assert [e["event_type"] for e in got["timeline"]] == [
+        "transfers.requested", "transfers.approved", "transfers.letter_issued", "transfers.accepted",
+        "transfers.reported_in", "transfers.completed"]
+    assert got["timeline"][1]["payload"]["decided_by"] == "branch committee"
+    assert stream_types(read, member_id) == ["members.member_registered", "members.transfer_opened",
+                                             "members.transfer_completed"]
+    # the same transaction: both streams' last events share the outbox, routed apart
+    keys = read(lambda conn: dict(conn.execute(select(outbox.c.event_id, outbox.c.routing_key)).all()))
+    assert "members.transfer_completed" in keys.values() and "transfers.completed" in keys.values()
+    assert run(commands.complete_reported_in, transfer_id, today=TODAY) is None
+    assert step(run, transfer_id, "complete") == "already_completed"
+    assert len(stream_types(read, transfer_id)) == 6, "completing again records nothing"
+
+
+def test_lists_per_organisation_side_state_and_member(run, read, tree):
+    first, second = register(run, "101"), register(run, "102")
+    out = request(run, first)
+    inward = request(run, second, to_org_id="branch-c")
+    step(run, inward, "approve")
+
+    def ids(org_id, **filters):
+        page = read(transfer_queries.list_org_transfers, org_id, today=TODAY, **filters)
+        return sorted(t["id"] for t in page["items"])
+
+    assert ids("branch-a") == sorted([out, inward])
+    assert ids("branch-a", side="receiving") == []
+    assert ids("branch-b", side="receiving") == [out] and ids("branch-b", side="sending") == []
+    assert ids("committee-2", side="receiving") == sorted([out, inward]), "a committee sees its branches'"
+    assert ids("committee-1", side="sending", state="approved") == [inward]
+    assert read(transfer_queries.list_member_transfers, first, today=TODAY)["total"] == 1
+    with pytest.raises(NotFound):
+        read(transfer_queries.list_org_transfers, "no-such-org", today=TODAY)
+    with pytest.raises(NotFound):
+        read(transfer_queries.list_member_transfers, "no-such-member", today=TODAY)
+
+
+def test_one_open_transfer_per_member_and_closing_frees_the_member(run, read, tree):
+    member_id = register(run)
+    first = request(run, member_id)
+    with pytest.raises(Conflict) as refused:
+        request(run, member_id, to_org_id="branch-c")
+    assert refused.value.fields["open_transfer_id"] == first
+    step(run, first, "reject", reason="the unit does not exist")
+    second = request(run, member_id, to_org_id="branch-c")
+    step(run, second, "withdraw")
+    assert stream_types(read, member_id)[1:] == ["members.transfer_opened", "members.transfer_closed"] * 2
+    assert member_row(read, member_id).org_id == "branch-a"
+    page = read(transfer_queries.list_member_transfers, member_id, today=TODAY)
+    states = {t["id"]: (t["state"], t["closed_by_side"]) for t in page["items"]}
+    assert states == {first: ("rejected", "sending"), second: ("withdrawn", None)}
+
+
+def test_return_for_correction_and_resubmit_to_another_branch(run, read, tree):
+    member_id = register(run)
+    transfer_id = request(run, member_id, to_group_id="group-b")
+    step(run, transfer_id, "return-for-correction", reason="wrong receiving branch")
+    step(run, transfer_id, "resubmit", to_org_id="branch-c")
+    page = read(transfer_queries.list_member_transfers, member_id, today=TODAY)
+    transfer = page["items"][0]
+    assert (transfer["state"], transfer["to_org_id"], transfer["to_group_id"]) == ("requested", "branch-c", None)
+    assert transfer["returned_reason"] is None
+
+
+def test_an_expired_letter_is_refused_at_acceptance_and_reissued(run, read, store, tree):
+    member_id = register(run)
+    transfer_id = request(run, member_id, requested_on=TODAY - 60 * DAY)
+    step(run, transfer_id, "approve", approved_on=TODAY - 59 * DAY)
+    step(run, transfer_id, "issue-letter", issued_on=TODAY - 50 * DAY, valid_until=TODAY - 40 * DAY,
+         dues_paid_up_to="2026-01")
+    with pytest.raises(RuleViolation) as refused:
+        step(run, transfer_id, "accept")
+    assert refused.value.rule == "members.transfer.letter_expired"
+    got = read(transfer_queries.get_transfer, store, transfer_id, TODAY)
+    assert got["state"] == "letter_issued" and got["letter"]["expired"] is True
+    assert got["letter"]["dues"]["source"] == "issuer"
+    step(run, transfer_id, "reissue-letter")
+    step(run, transfer_id, "accept")
+    got = read(transfer_queries.get_transfer, store, transfer_id, TODAY)
+    assert got["letter"]["number"] == 2 and got["state"] == "accepted"
+    assert [e["event_type"] for e in got["timeline"]][-3:] == [
+        "transfers.letter_expired", "transfers.letter_reissued", "transfers.accepted"]
+
+
+def test_the_sweep_expires_flags_finishes_and_is_idempotent(run, read, uow, db, deliver, tree):
+    ids = [register(run, f"2{i:02d}") for i in range(4)]
+    expiring, overdue, reported, dissolving = [request(run, m, to_org_id="branch-c" if i == 3 else "branch-b")
+                                               for i, m in enumerate(ids)]
+    for transfer_id in (expiring, overdue, reported):
+        step(run, transfer_id, "approve")
+        step(run, transfer_id, "issue-letter", valid_until=TODAY + 10 * DAY)
+    for transfer_id in (overdue, reported):
+        step(run, transfer_id, "accept")
+    step(run, reported, "report-in")
+    deliver(org_event("orgs.org_dissolved", "branch-c", version=2))
+
+    later = TODAY + 40 * DAY
+    result = transfer_saga.run_sweep(uow, db.connect, later)
+    assert result == {"as_of": later, "letters_expired": [expiring], "reports_overdue": [overdue],
+                      "completed": [reported], "cancelled": [dissolving]}
+    assert transfer_saga.run_sweep(uow, db.connect, later) == {
+        "as_of": later, "letters_expired": [], "reports_overdue": [], "completed": [], "cancelled": []}
+    states = read(lambda conn: dict(conn.execute(select(transfer_projections.transfers.c.id,
+                                                        transfer_projections.transfers.c.state)).all()))
+    assert states == {expiring: "letter_expired", overdue: "report_overdue", reported: "completed",
+                      dissolving: "cancelled"}
+    assert member_row(read, ids[2]).org_id == "branch-b"
+    assert member_row(read, ids[3]).org_id == "branch-a"
+    page = read(transfer_queries.list_org_transfers, "branch-b", today=later, state="letter_expired")
+    assert [t["id"] for t in page["items"]] == [expiring]
+
+
+def test_completion_into_a_dissolved_branch_is_compensated(run, read, deliver, tree):
+    member_id = register(run)
+    transfer_id = request(run, member_id, to_org_id="branch-c")
+    to_reported_in(run, transfer_id)
+    deliver(org_event("orgs.org_dissolved", "branch-c", version=2))
+    assert run(commands.complete_reported_in, transfer_id, today=TODAY) == "cancelled"
+    assert member_row(read, member_id).org_id == "branch-a"
+    assert stream_types(read, member_id)[-1] == "members.transfer_closed"
+    request(run, member_id)  # the member is free again
+
+
+def test_a_redelivered_reported_in_event_completes_once(run, read, uow, store, tree):
+    member_id = register(run)
+    transfer_id = request(run, member_id)
+    to_reported_in(run, transfer_id)
+    reported = read(lambda conn: store.load_stream(conn, transfer_id))[-1]
+    assert reported.event_type == "transfers.reported_in"
+    assert transfer_saga.on_reported_in(uow, reported, TODAY) == "completed"
+    assert transfer_saga.on_reported_in(uow, reported, TODAY) is None
+    assert stream_types(read, member_id).count("members.transfer_completed") == 1
+    assert read(lambda conn: conn.execute(select(func.count()).select_from(inbox).where(
+        inbox.c.consumer == transfer_saga.COMPLETION_CONSUMER)).scalar_one()) == 1
+
+
+def test_the_dissolution_of_the_receiving_branch_cancels_its_open_transfers_once(run, read, uow, tree):
+    moving = [register(run, f"3{i:02d}") for i in range(2)]
+    transfers = [request(run, m, to_org_id="branch-c") for m in moving]
+    step(run, transfers[1], "withdraw")
+    dissolved = org_event("orgs.org_dissolved", "branch-c", version=2)
+    assert transfer_saga.on_org_dissolved(uow, dissolved, TODAY) == [transfers[0]]
+    assert transfer_saga.on_org_dissolved(uow, dissolved, TODAY) == []
+    assert stream_types(read, moving[0])[-1] == "members.transfer_closed"
+
+
+def test_every_transfer_event_is_projected_and_the_catalog_matches_the_read_models():
+    spec_types = {spec["event_type"] for spec in catalog.describe()}
+    transfer_types = {t for t in spec_types if t.startswith("transfers.")}
+    assert transfer_types == set(transfer_projections.CHANGES) | {"transfers.requested"}
+    member_transfer_types = {t for t in spec_types if t.startswith("members.transfer_")}
+    assert member_transfer_types <= set(PROJECTORS)
+    wire = catalog.to_wire(Envelope("members.transfer_completed", 1, "member", "m-1", 3, {
+        "org_id": "b", "group_id": None, "stage": "full", "status": "active", "transfer_id": "t",
+        "from_org_id": "a", "from_group_id": None, "completed_on": TODAY}))
+    assert catalog.from_wire(codec.loads(codec.dumps(wire))).payload["completed_on"] == TODAY
