@@ -175,7 +175,7 @@ def test_health_docs_and_openapi(api):
     # only orgs runs here: members is named as the service that does not answer
     health = call(api, "GET", "/health", 503)
     assert health["status"] == "degraded"
-    assert health["services"] == {"orgs": "ok", "members": "unavailable"}
+    assert health["services"] == {"orgs": "ok", "members": "unavailable", "dues": "unavailable"}
     assert "/api/v1/orgs" in call(api, "GET", "/openapi.json", 200)["paths"]
     page = api.get(api.url("/docs"), timeout=10)
     assert page.status_code == 200 and "swagger-ui-bundle.js" in page.text
