@@ -46,7 +46,7 @@ RABBIT_API = os.environ.get("EJIA_BENCH_RABBIT_API", "http://127.0.0.1:15672/api
 RABBIT_AUTH = ("guest", "guest")
 BRANCHES = 10
 LIST_PAGE = 200  # the members contract's largest page
-SERVICES = ("orgs", "members", "gateway")
+SERVICES = ("orgs", "members", "dues", "gateway")
 
 
 def progress(message: str):
@@ -368,7 +368,7 @@ def measure(count: int, clients: int, requests_count: int, amqp_uri: str, pg_adm
     with contextlib.ExitStack() as stack:
         vhost_uri = stack.enter_context(throwaway_vhost(amqp_uri, f"ejia-bench-{rid}"))
         db_urls = {name: stack.enter_context(fresh_database(pg_admin_url, f"ejia_bench{rid}_{name}"))
-                   for name in ("orgs", "members")}
+                   for name in ("orgs", "members", "dues")}
         logs = Path(tempfile.mkdtemp(prefix="ejia-bench-"))  # kept if the run fails
         platform = Platform(vhost_uri, db_urls, logs)
         stack.callback(platform.close)
