@@ -92,16 +92,19 @@ def test_concurrent_conflicting_commands_leave_a_contiguous_stream(running, kern
     def attempt(i):
         with ServiceRpcProxy("ktest", kernel_config) as ktest:
             try:
-                return ktest.name_thing(thing_id, f"name {i}", pause=0.3)
+                return ktest.name_thing(thing_id, f"name {i}", pause=1.0)
             except Conflict:
                 return "conflict"
 
     pool = eventlet.GreenPool(20)
     outcomes = list(pool.imap(attempt, range(20)))
-    winners = [o for o in outcomes if o != "conflict"]
-    assert winners == [2], outcomes  # all 20 read version 1: one wins, 19 are refused
-    assert outcomes.count("conflict") == 19
+    winners = sorted(o for o in outcomes if o != "conflict")
+    # Commands that read the same version: one wins, the others are refused
+    # (a command that starts after a win reads the new version, on a loaded
+    # machine, and may win the next one): never two writes of one version.
+    assert winners == list(range(2, 2 + len(winners))), outcomes
+    assert outcomes.count("conflict") == 20 - len(winners) >= 15, outcomes
     producer = provider(running["ktest"])
     with producer.db.connect() as conn:
         versions = [e.aggregate_version for e in producer.store.load_stream(conn, thing_id)]
-    assert versions == [1, 2]
+    assert versions == list(range(1, 2 + len(winners)))
