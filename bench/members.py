@@ -2,8 +2,8 @@
 branch listed through the gateway, next to raw SQL and a trivial nameko
 @http GET measured in the same run?
 
-The platform runs as distributed processes (`nameko run` for orgs, members
-and the gateway, as docker-compose.yml runs them) on a throwaway RabbitMQ
+The platform runs as distributed processes (`nameko run` for orgs, members,
+dues and the gateway, as docker-compose.yml runs them) on a throwaway RabbitMQ
 vhost and fresh PostgreSQL databases. Every figure is checked: the members
 table, the event store, the outbox and orgs' member roster must all account
 for exactly --members registrations, and the listed pages for exactly the
@@ -106,8 +106,9 @@ class Platform:
             for name, proc in self.processes:
                 if proc.poll() is not None:
                     raise SystemExit(f"{name} exited with {proc.returncode}: see {self.logs / (name + '.log')}")
-            with contextlib.suppress(requests.RequestException):
-                if requests.get(self.gateway + "/health", timeout=3).status_code == 200 and \
+            with contextlib.suppress(requests.RequestException, ValueError, KeyError):
+                services = requests.get(self.gateway + "/health", timeout=5).json()["services"]
+                if all(services[name] == "ok" for name in SERVICES if name != "gateway") and \
                         requests.get(self.trivial + "/ping", timeout=3).status_code == 200:
                     return
             time.sleep(0.3)

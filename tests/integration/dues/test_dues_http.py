@@ -19,25 +19,9 @@ BRANCH = "branch-http-" + uuid.uuid4().hex[:6]
 
 
 def gateway_class():
-    """The gateway service once it serves the dues routes; until then its
-    ``DuesApi`` routes with the gateway's own HTTP layer and auth."""
-    try:
-        from services.gateway.openapi import build_spec
-        from services.gateway.service import GatewayService
-        if "/api/v1/dues/payments" in build_spec(GatewayService)["paths"]:
-            return GatewayService
-        from nameko.dependency_providers import Config
-
-        from services.gateway.auth import Auth
-        from services.gateway.dues_api import DuesApi
-        from shared.nameko_adapter import CallContext
-    except ImportError:
-        pytest.skip("the gateway has no dues routes yet")
-
-    class DuesGateway(DuesApi):
-        name = "gateway"
-        ctx, config, auth = CallContext(), Config(), Auth()
-    return DuesGateway
+    """The real gateway, which serves the dues routes."""
+    from services.gateway.service import GatewayService
+    return GatewayService
 
 
 def free_port():
