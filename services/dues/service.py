@@ -3,15 +3,12 @@ contract, run one command in one unit of work, answer from the read models;
 follow the members and orgs services' events; run the monthly arrears check."""
 import datetime as dt
 import logging
-from functools import cache
 
 import eventlet
-from marshmallow import ValidationError
 from nameko.timer import timer
 
-from shared.codec import to_jsonable
 from shared.contracts import dues as contract
-from shared.errors import Conflict, InvalidInput
+from shared.errors import Conflict
 from shared.inbox import advance_version, record_once
 from shared.nameko_adapter import CallContext, EventSourcing, domain_rpc, event_consumer
 
@@ -24,30 +21,11 @@ MEMBERS_CONSUMER = "dues.member_accounts"
 CONFLICT_RETRIES = 5
 
 
-@cache
-def _schema(schema_cls):
-    return schema_cls()
-
-
-def _valid(schema_cls, data) -> dict:
-    try:
-        return _schema(schema_cls).load({} if data is None else data)
-    except ValidationError as exc:
-        raise InvalidInput("the request is invalid", fields=exc.messages) from None
-
-
-def _id(value, field="id") -> str:
-    if not isinstance(value, str) or not 1 <= len(value) <= 64:
-        raise InvalidInput(f"{field} must be a string of 1 to 64 characters", {field: repr(value)[:80]})
-    return value
-
-
-def _out(schema_cls, value, many=False):
-    return to_jsonable(_schema(schema_cls).dump(value, many=many))
-
-
-def _today() -> dt.date:
-    return dt.date.today()
+from shared.rpc_io import identifier as _id  # noqa: E402
+from shared.rpc_io import out as _out  # noqa: E402
+from shared.rpc_io import schema as _schema  # noqa: E402,F401
+from shared.rpc_io import today as _today  # noqa: E402
+from shared.rpc_io import valid as _valid  # noqa: E402
 
 
 def retry_conflicts(fn, attempts=CONFLICT_RETRIES):

@@ -4,13 +4,10 @@ and keep the projection of orgs' events the registration rules need.
 
 Nothing here logs request data: ID numbers and phones must not reach a log."""
 import datetime as dt
-from functools import cache
 
-from marshmallow import ValidationError
 
-from shared.codec import to_jsonable
 from shared.contracts import members as contract
-from shared.errors import InvalidInput, NotFound
+from shared.errors import NotFound
 from shared.nameko_adapter import CallContext, EventSourcing, domain_rpc, event_consumer
 
 # The transfer mixin is reached through its module: `nameko run` takes every
@@ -18,30 +15,11 @@ from shared.nameko_adapter import CallContext, EventSourcing, domain_rpc, event_
 from . import commands, org_events, projections, queries, transfer_projections, transfer_service
 
 
-@cache
-def _schema(schema_cls):
-    return schema_cls()
-
-
-def _valid(schema_cls, data) -> dict:
-    try:
-        return _schema(schema_cls).load({} if data is None else data)
-    except ValidationError as exc:
-        raise InvalidInput("the request is invalid", fields=exc.messages) from None
-
-
-def _id(value, field="id") -> str:
-    if not isinstance(value, str) or not 1 <= len(value) <= 64:
-        raise InvalidInput(f"{field} must be a string of 1 to 64 characters", {field: repr(value)[:80]})
-    return value
-
-
-def _out(schema_cls, value):
-    return to_jsonable(_schema(schema_cls).dump(value))
-
-
-def _today() -> dt.date:
-    return dt.date.today()
+from shared.rpc_io import identifier as _id  # noqa: E402
+from shared.rpc_io import out as _out  # noqa: E402
+from shared.rpc_io import schema as _schema  # noqa: E402,F401
+from shared.rpc_io import today as _today  # noqa: E402
+from shared.rpc_io import valid as _valid  # noqa: E402
 
 
 class MembersService(transfer_service.TransferEntrypoints):

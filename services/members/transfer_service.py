@@ -10,16 +10,13 @@ deployed, down, no account for the member) the letter says so and is issued
 anyway. The dues account itself follows ``members.transfer_completed``."""
 import datetime as dt
 import logging
-from functools import cache
 
 import eventlet
-from marshmallow import ValidationError
 from nameko.exceptions import UnknownService
 from nameko.rpc import RpcProxy
 from nameko.timer import timer
 from sqlalchemy import select
 
-from shared.codec import to_jsonable
 from shared.contracts import transfers as contract
 from shared.errors import DomainError, InvalidInput, NotFound
 from shared.nameko_adapter import domain_rpc, event_consumer
@@ -37,30 +34,11 @@ SWEEP_SECONDS = 60
 """How often the sweep runs (and once at start, to catch up after a restart)."""
 
 
-@cache
-def _schema(schema_cls):
-    return schema_cls()
-
-
-def _valid(schema_cls, data) -> dict:
-    try:
-        return _schema(schema_cls).load({} if data is None else data)
-    except ValidationError as exc:
-        raise InvalidInput("the request is invalid", fields=exc.messages) from None
-
-
-def _id(value, field="id") -> str:
-    if not isinstance(value, str) or not 1 <= len(value) <= 64:
-        raise InvalidInput(f"{field} must be a string of 1 to 64 characters", {field: repr(value)[:80]})
-    return value
-
-
-def _out(schema_cls, value):
-    return to_jsonable(_schema(schema_cls).dump(value))
-
-
-def _today() -> dt.date:
-    return dt.date.today()
+from shared.rpc_io import identifier as _id  # noqa: E402
+from shared.rpc_io import out as _out  # noqa: E402
+from shared.rpc_io import schema as _schema  # noqa: E402,F401
+from shared.rpc_io import today as _today  # noqa: E402
+from shared.rpc_io import valid as _valid  # noqa: E402
 
 
 class TransferEntrypoints:

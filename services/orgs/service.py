@@ -1,42 +1,19 @@
 """The orgs service's nameko entrypoints: validate input with the published
 contract, run one command in one unit of work, answer from the read models."""
 import datetime as dt
-from functools import cache
 
-from marshmallow import ValidationError
 
-from shared.codec import to_jsonable
 from shared.contracts import orgs as contract
-from shared.errors import InvalidInput
 from shared.nameko_adapter import CallContext, EventSourcing, domain_rpc, event_consumer
 
 from . import commands, projections, queries, roster
 
 
-@cache
-def _schema(schema_cls):
-    return schema_cls()
-
-
-def _valid(schema_cls, data) -> dict:
-    try:
-        return _schema(schema_cls).load({} if data is None else data)
-    except ValidationError as exc:
-        raise InvalidInput("the request is invalid", fields=exc.messages) from None
-
-
-def _id(value, field="id") -> str:
-    if not isinstance(value, str) or not 1 <= len(value) <= 64:
-        raise InvalidInput(f"{field} must be a string of 1 to 64 characters", {field: repr(value)[:80]})
-    return value
-
-
-def _out(schema_cls, value, many=False):
-    return to_jsonable(_schema(schema_cls).dump(value, many=many))
-
-
-def _today() -> dt.date:
-    return dt.date.today()
+from shared.rpc_io import identifier as _id  # noqa: E402
+from shared.rpc_io import out as _out  # noqa: E402
+from shared.rpc_io import schema as _schema  # noqa: E402,F401
+from shared.rpc_io import today as _today  # noqa: E402
+from shared.rpc_io import valid as _valid  # noqa: E402
 
 
 class OrgsService:
