@@ -50,8 +50,9 @@ class EventStore:
         if not envelopes:
             return []
         try:
-            with conn.begin_nested():
-                conn.execute(events.insert(), event_rows)
+            # No savepoint: a Conflict ends the command, and the unit of work
+            # rolls the whole transaction back (PostgreSQL has aborted it anyway).
+            conn.execute(events.insert(), event_rows)
         except IntegrityError:
             raise Conflict(
                 f"{aggregate_type} {aggregate_id} was changed by someone else "
