@@ -8,7 +8,6 @@ The dues service is asked, by RPC with a short timeout, what the letter
 records (the month paid up to, arrears); if it does not answer (not
 deployed, down, no account for the member) the letter says so and is issued
 anyway. The dues account itself follows ``members.transfer_completed``."""
-import datetime as dt
 import logging
 
 import eventlet
@@ -17,9 +16,11 @@ from nameko.rpc import RpcProxy
 from nameko.timer import timer
 from sqlalchemy import select
 
+from shared import codec
 from shared.contracts import transfers as contract
 from shared.errors import DomainError, InvalidInput, NotFound
 from shared.nameko_adapter import domain_rpc, event_consumer
+from shared.rpc_io import identifier as _id, out as _out, today as _today, valid as _valid
 
 from . import transfer_commands as commands
 from . import transfer_queries as queries
@@ -32,13 +33,6 @@ DUES_TIMEOUT = 2.0
 """Seconds the letter waits for the dues service's clearance."""
 SWEEP_SECONDS = 60
 """How often the sweep runs (and once at start, to catch up after a restart)."""
-
-
-from shared.rpc_io import identifier as _id  # noqa: E402
-from shared.rpc_io import out as _out  # noqa: E402
-from shared.rpc_io import schema as _schema  # noqa: E402,F401
-from shared.rpc_io import today as _today  # noqa: E402
-from shared.rpc_io import valid as _valid  # noqa: E402
 
 
 class TransferEntrypoints:
@@ -129,7 +123,7 @@ class TransferEntrypoints:
         try:
             result = saga.run_sweep(self._saga_unit_of_work, self.kernel.db.connect, _today())
             if any(result[key] for key in ("letters_expired", "reports_overdue", "completed", "cancelled")):
-                log.info("transfer sweep: %s", to_jsonable(result))
+                log.info("transfer sweep: %s", codec.to_jsonable(result))
         except Exception:
             log.exception("transfer sweep failed; next pass in %ss", SWEEP_SECONDS)
 
