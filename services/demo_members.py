@@ -16,6 +16,7 @@ import time
 from dataclasses import dataclass, field
 
 from shared.contracts.members import id_number_check_digit
+from shared.dates import add_months
 from shared.errors import NotFound, RuleViolation
 
 SEED = 20240701
@@ -67,14 +68,6 @@ def id_number(region: str, birth_date: dt.date, sequence: int) -> str:
     sequence (odd for men, even for women), GB 11643 check character."""
     first17 = f"{region}{birth_date:%Y%m%d}{sequence:03d}"
     return first17 + id_number_check_digit(first17)
-
-
-def add_months(day: dt.date, months: int) -> dt.date:
-    index = day.month - 1 + months
-    year, month = day.year + index // 12, index % 12 + 1
-    last = [31, 29 if year % 4 == 0 and (year % 100 != 0 or year % 400 == 0) else 28, 31, 30, 31, 30, 31,
-            31, 30, 31, 30, 31][month - 1]
-    return day.replace(year=year, month=month, day=min(day.day, last))
 
 
 def _weighted(rng: random.Random, pairs):

@@ -8,7 +8,7 @@ import datetime as dt
 from shared.errors import Conflict, InvalidInput, RuleViolation
 
 from .checks import MemberView, distinct, not_before, not_future
-from .dates import add_months
+from shared.dates import add_months
 from .pipeline import PipelineSteps
 from .rules import MemberRules
 

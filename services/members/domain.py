@@ -17,7 +17,7 @@ from shared.contracts.members import (PROFILE_FIELDS, STAGE_DATES, id_number_bir
 from shared.errors import InvalidInput, RuleViolation
 
 from .checks import OrgView, check_branch, not_future
-from .dates import add_months, age_on
+from shared.dates import add_months, age_on
 from .admission import Admission
 from .pipeline import Pipeline
 from .rules import MemberRules

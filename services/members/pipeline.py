@@ -14,7 +14,7 @@ probation)."""
 from shared.errors import Conflict, InvalidInput, RuleViolation
 
 from .checks import MemberView, distinct, not_before, not_future
-from .dates import add_months, working_days
+from shared.dates import add_months, working_days
 from .rules import MemberRules
 
 

@@ -20,7 +20,7 @@ from shared.contracts.members import FINAL_STATUSES
 from shared.errors import InvalidInput, RuleViolation
 
 from .checks import not_before, not_future
-from .dates import add_months, add_years
+from shared.dates import add_months, add_years
 from .rules import MemberRules
 
 TRANSITIONS = {

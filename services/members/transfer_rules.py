@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from shared.errors import InvalidInput
 
-from .dates import add_months
+from shared.dates import add_months
 
 SCOPES = ("in_city", "elsewhere")
 

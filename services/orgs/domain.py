@@ -1,12 +1,12 @@
 """The orgs domain: organisations in the tree, their committees, and
 alliances. Pure: dates, rule sets and counts from read models are passed in.
 The founding workflow is in ``founding.py``; checks both share are here."""
-import calendar
 import datetime as dt
 from dataclasses import dataclass
 
 from shared.aggregate import Aggregate
 from shared.contracts.orgs import BRANCH_KINDS
+from shared.dates import add_months
 from shared.errors import Conflict, InvalidInput, RuleViolation
 
 from .rules import OrgRules
@@ -27,13 +27,6 @@ class ParentView:
     id: str
     kind: str
     status: str
-
-
-def add_months(day: dt.date, months: int) -> dt.date:
-    """``day`` moved by whole months; the 31st becomes the month's last day."""
-    index = day.month - 1 + months
-    year, month = day.year + index // 12, index % 12 + 1
-    return day.replace(year=year, month=month, day=min(day.day, calendar.monthrange(year, month)[1]))
 
 
 def unit_profile(unit: dict | None) -> dict | None:

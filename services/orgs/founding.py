@@ -6,9 +6,10 @@ import datetime as dt
 
 from shared.aggregate import Aggregate
 from shared.contracts.orgs import BRANCH_KINDS
+from shared.dates import add_months
 from shared.errors import Conflict, InvalidInput
 
-from .domain import (ParentView, add_months, check_committee, check_covered_units,
+from .domain import (ParentView, check_committee, check_covered_units,
                      check_founding_members, check_parent, person, seat_list, unit_profile)
 from .rules import OrgRules
 

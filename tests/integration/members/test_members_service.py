@@ -8,7 +8,7 @@ from nameko.testing.services import entrypoint_waiter
 from sqlalchemy import func, select, text
 
 from members_it_helpers import known_to_members, publish_raw, wait_for
-from services.members.dates import add_months
+from shared.dates import add_months
 from services.members.org_events import known_orgs
 from shared import codec
 from shared.contracts.members import id_number_check_digit

@@ -5,7 +5,7 @@ import uuid
 
 import pytest
 
-from services.orgs.domain import add_months
+from shared.dates import add_months
 from shared.errors import Conflict, InvalidInput, NotFound, RuleViolation
 
 UNIT = {"name": "Nano Tech Co.", "unit_type": "enterprise", "address": "1 Lake Road"}

@@ -8,7 +8,7 @@ import pytest
 
 from members_builders import TIMELINE, TODAY, VOTE, register, step, walk
 from services.members import rules as rules_module
-from services.members.dates import add_months, age_on, working_days
+from shared.dates import add_months, age_on, working_days
 from services.members.rules import RULE_SETS, rules_in_force
 from shared.errors import InvalidInput, RuleViolation
 

@@ -1,4 +1,4 @@
-"""Calendar arithmetic the rules are stated in. Pure.
+"""Calendar arithmetic the regulations are stated in (no rule numbers here). Pure.
 
 "N months after" a date is the same day of the month N months later; where
 that month is shorter, its last day (so one year after 29 February is 28
