@@ -1,16 +1,15 @@
 """The dues service's nameko entrypoints: validate input with the published
 contract, run one command in one unit of work, answer from the read models;
 follow the members and orgs services' events; run the monthly arrears check."""
-import datetime as dt
 import logging
 
-import eventlet
 from nameko.timer import timer
 
 from shared.contracts import dues as contract
-from shared.errors import Conflict
 from shared.inbox import advance_version, record_once
 from shared.nameko_adapter import CallContext, EventSourcing, domain_rpc, event_consumer
+from shared.retry import retry_conflicts
+from shared.rpc_io import identifier as _id, out as _out, today as _today, valid as _valid
 
 from . import commands, orgtree, projections, queries, reports, upkeep
 from .ledger import first_day, month_index, month_of, month_text
@@ -18,26 +17,6 @@ from .rules import rules_fingerprint, rules_in_force
 
 log = logging.getLogger(__name__)
 MEMBERS_CONSUMER = "dues.member_accounts"
-CONFLICT_RETRIES = 5
-
-
-from shared.rpc_io import identifier as _id  # noqa: E402
-from shared.rpc_io import out as _out  # noqa: E402
-from shared.rpc_io import schema as _schema  # noqa: E402,F401
-from shared.rpc_io import today as _today  # noqa: E402
-from shared.rpc_io import valid as _valid  # noqa: E402
-
-
-def retry_conflicts(fn, attempts=CONFLICT_RETRIES):
-    """Run ``fn`` again when it lost a race on a stream (a Conflict): for event
-    handlers and jobs, where there is no caller to send a 409 to."""
-    for attempt in range(1, attempts + 1):
-        try:
-            return fn()
-        except Conflict:
-            if attempt == attempts:
-                raise
-            eventlet.sleep(0.01 * attempt)
 
 
 class DuesService:

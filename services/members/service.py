@@ -3,23 +3,14 @@ contract, run one command in one unit of work, answer from the read models;
 and keep the projection of orgs' events the registration rules need.
 
 Nothing here logs request data: ID numbers and phones must not reach a log."""
-import datetime as dt
-
-
 from shared.contracts import members as contract
 from shared.errors import NotFound
 from shared.nameko_adapter import CallContext, EventSourcing, domain_rpc, event_consumer
+from shared.rpc_io import identifier as _id, out as _out, today as _today, valid as _valid
 
 # The transfer mixin is reached through its module: `nameko run` takes every
 # class with entrypoints found in this module's namespace for a service.
 from . import commands, org_events, projections, queries, transfer_projections, transfer_service
-
-
-from shared.rpc_io import identifier as _id  # noqa: E402
-from shared.rpc_io import out as _out  # noqa: E402
-from shared.rpc_io import schema as _schema  # noqa: E402,F401
-from shared.rpc_io import today as _today  # noqa: E402
-from shared.rpc_io import valid as _valid  # noqa: E402
 
 
 class MembersService(transfer_service.TransferEntrypoints):

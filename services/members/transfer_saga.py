@@ -17,10 +17,10 @@ No nameko here: ``unit_of_work(context)`` and ``read()`` are given by the
 service (``EventSourcing``'s units of work and connections)."""
 import datetime as dt
 import logging
-import time
 
-from shared.errors import Conflict, DomainError
+from shared.errors import DomainError
 from shared.inbox import record_once
+from shared.retry import retry_conflicts
 
 from . import transfer_commands as commands
 from . import transfer_queries as queries
@@ -29,19 +29,6 @@ log = logging.getLogger(__name__)
 
 COMPLETION_CONSUMER = "members.transfer_completion"
 DISSOLUTION_CONSUMER = "members.transfer_dissolution"
-CONFLICT_RETRIES = 5
-
-
-def retry_conflicts(fn, attempts: int = CONFLICT_RETRIES):
-    """Run ``fn`` again when it lost a race on a stream: for event handlers and
-    the sweep, where there is no caller to send a 409 to."""
-    for attempt in range(1, attempts + 1):
-        try:
-            return fn()
-        except Conflict:
-            if attempt == attempts:
-                raise
-            time.sleep(0.01 * attempt)
 
 
 def sweep_actions(rows, today: dt.date) -> list[tuple[str, str]]:

@@ -1,19 +1,10 @@
 """The orgs service's nameko entrypoints: validate input with the published
 contract, run one command in one unit of work, answer from the read models."""
-import datetime as dt
-
-
 from shared.contracts import orgs as contract
 from shared.nameko_adapter import CallContext, EventSourcing, domain_rpc, event_consumer
+from shared.rpc_io import identifier as _id, out as _out, today as _today, valid as _valid
 
 from . import commands, projections, queries, roster
-
-
-from shared.rpc_io import identifier as _id  # noqa: E402
-from shared.rpc_io import out as _out  # noqa: E402
-from shared.rpc_io import schema as _schema  # noqa: E402,F401
-from shared.rpc_io import today as _today  # noqa: E402
-from shared.rpc_io import valid as _valid  # noqa: E402
 
 
 class OrgsService:
