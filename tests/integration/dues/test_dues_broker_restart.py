@@ -8,6 +8,7 @@ import datetime as dt
 import subprocess
 import time
 import uuid
+from decimal import Decimal
 
 import eventlet
 import pytest
@@ -145,14 +146,14 @@ def test_every_accepted_payment_is_recorded_once_across_a_broker_restart(
             lines = [line["payment_id"] for line in statement["payments"]]
             assert sorted(lines) == sorted(accepted[f"{member_id}/{m}"]["payment_id"] for m in months)
             assert statement["paid_up_to"] == months[-1] and statement["balance"]["outstanding"] == "0.00"
-        paid_months = collected = 0
+        paid_months, collected = 0, Decimal("0.00")
         for year in sorted({int(m[:4]) for m in months}):
             totals = after.dues_report(branch, year)["totals"]
             paid_months += totals["paid_months"]
-            collected += float(totals["collected"]) * 100  # fen, summed only to compare
+            collected += Decimal(totals["collected"])
             assert totals["outstanding"] == "0.00"
     assert paid_months == MEMBERS * MONTHS
-    assert round(collected) == MEMBERS * MONTHS * 3000
+    assert collected == MEMBERS * MONTHS * Decimal("30.00")
 
     # and on the bus: each payment's event arrives (at least once; consumers dedupe by event id)
     def all_published(received):
