@@ -28,6 +28,8 @@ test: venv services
 
 bench: venv services
 	$(VPY) bench/outbox.py
+	$(VPY) bench/members.py
+	$(VPY) bench/dues.py
 
 clean:
 	rm -rf $(VENV) data

@@ -6,11 +6,14 @@ import statistics
 import sys
 import time
 import uuid
+import warnings
 from pathlib import Path
 
 from kombu import Connection, Queue
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
+
+warnings.filterwarnings("ignore", message=r"\s*Eventlet is deprecated")  # as pytest's config does
 
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:  # run as `python bench/x.py` from any venv

@@ -17,13 +17,8 @@ import argparse
 import contextlib
 import itertools
 import json
-import os
 import shutil
-import signal
-import socket
 import statistics
-import subprocess
-import sys
 import tempfile
 import threading
 import time
@@ -31,7 +26,8 @@ import uuid
 from pathlib import Path
 
 # _common first: it puts the repository root on sys.path for `shared` and `services`.
-from _common import AMQP_URI, PG_ADMIN_URL, ROOT, fresh_database, print_table, run_id
+from _common import AMQP_URI, PG_ADMIN_URL, fresh_database, print_table, run_id
+from _platform import BENCH_DIR, Processes, free_port, percentile, progress, throwaway_vhost, timed_clients
 import psycopg2
 import psycopg2.extras
 import requests
@@ -42,88 +38,32 @@ from sqlalchemy.engine import make_url
 from services.demo_members import DemoBranch, people
 from shared.errors import NotFound
 
-RABBIT_API = os.environ.get("EJIA_BENCH_RABBIT_API", "http://127.0.0.1:15672/api")
-RABBIT_AUTH = ("guest", "guest")
 BRANCHES = 10
 LIST_PAGE = 200  # the members contract's largest page
 SERVICES = ("orgs", "members", "dues", "gateway")
 
 
-def progress(message: str):
-    print(f"[{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def percentile(values: list[float], share: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, max(0, round(share * len(ordered)) - 1))]
-
-
-@contextlib.contextmanager
-def throwaway_vhost(amqp_uri: str, name: str):
-    """A RabbitMQ vhost for this run (its AMQP URI), deleted on the way out."""
-    requests.put(f"{RABBIT_API}/vhosts/{name}", auth=RABBIT_AUTH, timeout=10).raise_for_status()
-    requests.put(f"{RABBIT_API}/permissions/{name}/guest", auth=RABBIT_AUTH, timeout=10,
-                 json={"configure": ".*", "write": ".*", "read": ".*"}).raise_for_status()
-    try:
-        yield amqp_uri.rstrip("/") + "/" + name
-    finally:
-        requests.delete(f"{RABBIT_API}/vhosts/{name}", auth=RABBIT_AUTH, timeout=10)
-
-
-class Platform:
-    """orgs, members and the gateway as `nameko run` processes, plus the
-    trivial @http baseline as one more; stopped (their process groups) on close."""
+class Platform(Processes):
+    """orgs, members, dues and the gateway as `nameko run` processes, plus the
+    trivial @http baseline as one more; stopped on close."""
 
     def __init__(self, amqp_uri: str, db_urls: dict, logs: Path):
         self.gateway_port, self.trivial_port = free_port(), free_port()
-        self.amqp_uri, self.logs = amqp_uri, logs
-        env = {**os.environ, "EJIA_AMQP_URI": amqp_uri, "EJIA_GATEWAY_ADDRESS": f"127.0.0.1:{self.gateway_port}",
-               **{f"EJIA_{name.upper()}_DB_URL": url for name, url in db_urls.items()}}
-        nameko = str(Path(sys.executable).parent / "nameko")
-        config = str(ROOT / "config" / "nameko.yaml")
-        self.processes = []
+        super().__init__(logs, {"EJIA_AMQP_URI": amqp_uri, "EJIA_GATEWAY_ADDRESS": f"127.0.0.1:{self.gateway_port}",
+                                **{f"EJIA_{name.upper()}_DB_URL": url for name, url in db_urls.items()}})
         for name in SERVICES:
-            self._start(name, [nameko, "run", "--config", config, f"services.{name}.service"], ROOT, env)
-        self._start("trivial_http", [nameko, "run", "--config", config, "_trivial_http"], ROOT / "bench",
-                    {**env, "EJIA_GATEWAY_ADDRESS": f"127.0.0.1:{self.trivial_port}"})
+            self.start(name, f"services.{name}.service")
+        self.start("trivial_http", "_trivial:TrivialPing", cwd=BENCH_DIR,
+                   EJIA_GATEWAY_ADDRESS=f"127.0.0.1:{self.trivial_port}")
         self.gateway = f"http://127.0.0.1:{self.gateway_port}"
         self.trivial = f"http://127.0.0.1:{self.trivial_port}"
 
-    def _start(self, name, command, cwd, env):
-        log = open(self.logs / f"{name}.log", "w")
-        self.processes.append((name, subprocess.Popen(command, cwd=cwd, env=env, stdout=log,
-                                                      stderr=subprocess.STDOUT, start_new_session=True)))
-
     def wait_until_up(self, timeout: float = 90):
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            for name, proc in self.processes:
-                if proc.poll() is not None:
-                    raise SystemExit(f"{name} exited with {proc.returncode}: see {self.logs / (name + '.log')}")
-            with contextlib.suppress(requests.RequestException, ValueError, KeyError):
-                services = requests.get(self.gateway + "/health", timeout=5).json()["services"]
-                if all(services[name] == "ok" for name in SERVICES if name != "gateway") and \
-                        requests.get(self.trivial + "/ping", timeout=3).status_code == 200:
-                    return
-            time.sleep(0.3)
-        raise SystemExit(f"the platform did not come up within {timeout}s: see {self.logs}")
-
-    def close(self):
-        for _, proc in self.processes:
-            if proc.poll() is None:
-                os.killpg(proc.pid, signal.SIGTERM)
-        for _, proc in self.processes:
-            try:
-                proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)
-                proc.wait(timeout=10)
+        def up():
+            services = requests.get(self.gateway + "/health", timeout=5).json()["services"]
+            return all(services[name] == "ok" for name in SERVICES if name != "gateway") and \
+                requests.get(self.trivial + "/ping", timeout=3).status_code == 200
+        self.wait_until(up, "the platform", timeout)
 
 
 def make_branches(orgs, members) -> list[str]:
@@ -149,37 +89,15 @@ def make_branches(orgs, members) -> list[str]:
 def register_all(amqp_uri: str, bodies: list[dict], clients: int) -> tuple[float, list[str]]:
     """``clients`` threads, each its own RPC client, registering ``bodies``
     until none is left; (seconds, member ids)."""
-    counter, lock = itertools.count(), threading.Lock()
     ids: list[str | None] = [None] * len(bodies)
-    errors: list[BaseException] = []
-    ready = threading.Barrier(clients + 1)
 
-    def client():
-        try:
-            with ClusterRpcProxy({"AMQP_URI": amqp_uri}, timeout=60) as cluster:
-                cluster.members.ping()  # connected and warm before the clock starts
-                ready.wait()
-                while not errors:
-                    with lock:
-                        index = next(counter)
-                    if index >= len(bodies):
-                        return
-                    ids[index] = cluster.members.register_member(bodies[index])["id"]
-        except BaseException as exc:  # reported below
-            errors.append(exc)
-            with contextlib.suppress(threading.BrokenBarrierError):
-                ready.abort()
+    def register(cluster, job):
+        index, body = job
+        ids[index] = cluster.members.register_member(body)["id"]
 
-    threads = [threading.Thread(target=client, daemon=True) for _ in range(clients)]
-    for thread in threads:
-        thread.start()
-    ready.wait()
-    started = time.perf_counter()
-    for thread in threads:
-        thread.join()
-    seconds = time.perf_counter() - started
-    if errors:
-        raise SystemExit(f"registration failed: {errors[0]!r}")
+    seconds, _ = timed_clients(clients, list(enumerate(bodies)),
+                               lambda: ClusterRpcProxy({"AMQP_URI": amqp_uri}, timeout=60), register,
+                               warm_up=lambda cluster: cluster.members.ping())
     return seconds, ids
 
 
