@@ -1,9 +1,11 @@
 """Demo data for a first start: a district committee with general branches,
 branches and party groups, one branch founded through the whole workflow and
-one founding request still waiting for its parent; and a few hundred
-members in those branches (demo_members.py)."""
+one founding request still waiting for its parent; a few hundred members in
+those branches (demo_members.py); and their dues bases and payments
+(demo_dues.py)."""
 import datetime as dt
 
+from .demo_dues import load_dues
 from .demo_members import COMMUNITY_EMPLOYERS, DemoBranch, load_members
 
 DISTRICT = "苏州独墅湖科教创新区党工委"
@@ -39,11 +41,11 @@ def _unit(name, unit_type):
     return {"name": name.replace("党支部", "").replace("联合", ""), "unit_type": unit_type}
 
 
-def load_demo(orgs, members=None, today: dt.date | None = None, member_scale: float = 1.0) -> dict:
+def load_demo(orgs, members=None, dues=None, today: dt.date | None = None, member_scale: float = 1.0) -> dict:
     """Create the demo tree through the orgs service's RPC interface, as a
     district organiser would, then (given the members service's proxy) its
-    members, ``member_scale`` times the usual number; return the district
-    committee."""
+    members, ``member_scale`` times the usual number, and (given the dues
+    service's too) their dues; return the district committee."""
     today = today or dt.date.today()
     demo_branches = []
     founded = (today - dt.timedelta(days=400)).isoformat()
@@ -67,6 +69,8 @@ def load_demo(orgs, members=None, today: dt.date | None = None, member_scale: fl
     demo_branches.append(_demo_branch(quantum_lab, QUANTUM_LAB, "research_institute", (), member_scale))
     if members is not None:
         district["demo_members"] = load_members(members, demo_branches, today)
+        if dues is not None:
+            district["demo_dues"] = load_dues(dues, district["demo_members"]["owing_dues"], today)
     return district
 
 

@@ -70,7 +70,7 @@ def id_number(region: str, birth_date: dt.date, sequence: int) -> str:
     return first17 + id_number_check_digit(first17)
 
 
-def _weighted(rng: random.Random, pairs):
+def weighted(rng: random.Random, pairs):
     values, weights = zip(*pairs)
     return rng.choices(values, weights)[0]
 
@@ -141,8 +141,8 @@ class _Maker:
         max_age = 35 if stage in ("applicant", "activist", "candidate") else 45
         birth = self.birth_date(dates["applied_on"], 18, max_age)
         data = {"name": self.name(gender), "gender": gender, "birth_date": birth.isoformat(),
-                "ethnicity": _weighted(rng, ETHNICITIES),
-                "education": _weighted(rng, EDUCATION.get(branch.unit_type, EDUCATION["enterprise"])),
+                "ethnicity": weighted(rng, ETHNICITIES),
+                "education": weighted(rng, EDUCATION.get(branch.unit_type, EDUCATION["enterprise"])),
                 "id_number": self.id_number(birth, gender), "phone": self.phone(),
                 "employer": rng.choice(branch.employers), "org_id": branch.id, "stage": stage,
                 **{k: v.isoformat() for k, v in dates.items()}}
@@ -177,7 +177,7 @@ def people(branches: list[DemoBranch], today: dt.date | None = None, seed: int =
     maker = _Maker(today or dt.date.today(), seed)
     result = []
     for branch in branches:
-        stages = [_weighted(maker.rng, STAGE_WEIGHTS) for _ in range(branch.size)]
+        stages = [weighted(maker.rng, STAGE_WEIGHTS) for _ in range(branch.size)]
         stages = sorted(stages, key=lambda s: s != "full")  # full members first
         if stages.count("full") < 3:
             stages[:3] = ["full"] * 3
@@ -209,7 +209,7 @@ def _pipeline_steps(rng: random.Random, person: Person, full_ids: list[str], tod
         assessed = add_months(start, 6)
         while assessed <= today:
             person.steps.append(("record-assessment", {
-                "assessed_on": assessed.isoformat(), "result": _weighted(rng, ASSESSMENTS)}))
+                "assessed_on": assessed.isoformat(), "result": weighted(rng, ASSESSMENTS)}))
             assessed = add_months(assessed, 6)
     if stage == "candidate" and len(full_ids) >= 2:
         person.steps.append(("assign-sponsors", {"sponsor_ids": rng.sample(full_ids, 2),
@@ -251,12 +251,12 @@ def _in_rounds(calls_by_member: list[list], concurrency: int) -> int:
     made = 0
     for round_ in range(max((len(calls) for calls in calls_by_member), default=0)):
         batch = [calls[round_] for calls in calls_by_member if len(calls) > round_]
-        _in_parallel(batch, concurrency)
+        in_parallel(batch, concurrency)
         made += len(batch)
     return made
 
 
-def _in_parallel(calls, concurrency: int):
+def in_parallel(calls, concurrency: int):
     """Run ``(method, args)`` RPC calls with at most ``concurrency`` in flight
     (nameko's call_async); results in order; the first error is raised."""
     results, in_flight = [], []
@@ -277,7 +277,7 @@ def load_members(members, branches: list[DemoBranch], today: dt.date | None = No
     crowd = people(branches, today, seed)
     rng = random.Random(seed + 1)
     first = register(members, crowd[0].data)  # the members service is warm and the branches known
-    ids = [first["id"]] + [m["id"] for m in _in_parallel(
+    ids = [first["id"]] + [m["id"] for m in in_parallel(
         [(members.register_member, (p.data,)) for p in crowd[1:]], concurrency)]
     full_ids: dict[str, list] = {}
     for person, member_id in zip(crowd, ids):
@@ -289,7 +289,9 @@ def load_members(members, branches: list[DemoBranch], today: dt.date | None = No
                         for person, member_id in zip(crowd, ids)], concurrency)
     _in_rounds([[(members.change_status, (member_id, body)) for body in person.status_changes]
                 for person, member_id in zip(crowd, ids)], concurrency)
-    counts = {"members": len(crowd), "stages": {}, "statuses": {}, "pipeline_steps": steps}
+    counts = {"members": len(crowd), "stages": {}, "statuses": {}, "pipeline_steps": steps,
+              "owing_dues": [member_id for person, member_id in zip(crowd, ids)
+                             if person.data["stage"] in ("probationary", "full")]}
     for person in crowd:
         counts["stages"][person.data["stage"]] = counts["stages"].get(person.data["stage"], 0) + 1
         counts["statuses"][person.status] = counts["statuses"].get(person.status, 0) + 1

@@ -75,11 +75,13 @@ def load_demo_once(config, data_dir: Path, log):
     from services.demo import load_demo
     started = time.monotonic()
     with ClusterRpcProxy(config, timeout=30) as cluster:
-        district = load_demo(cluster.orgs, cluster.members)
+        district = load_demo(cluster.orgs, cluster.members, cluster.dues)
     marker.write_text("demo data loaded\n")
-    counts = district.get("demo_members", {})
-    log.info("demo data loaded in %.1f s: %s members (%s)", time.monotonic() - started,
-             counts.get("members", 0), ", ".join(f"{n} {stage}" for stage, n in counts.get("stages", {}).items()))
+    counts, dues = district.get("demo_members", {}), district.get("demo_dues", {})
+    log.info("demo data loaded in %.1f s: %s members (%s); %s dues accounts, %s paid up",
+             time.monotonic() - started, counts.get("members", 0),
+             ", ".join(f"{n} {stage}" for stage, n in counts.get("stages", {}).items()),
+             dues.get("accounts", 0), dues.get("paid", 0))
 
 
 def main(argv=None):

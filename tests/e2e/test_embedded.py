@@ -1,10 +1,13 @@
-"""`make run` as a newcomer sees it: one process, demo data (organisations
-and a few hundred members), the URL printed, and how to get an admin token."""
+"""`make run` as a newcomer sees it: one process, demo data (organisations,
+a few hundred members, their dues), the URL printed, and how to get an admin
+token."""
+import datetime as dt
 import os
 import signal
 import subprocess
 import sys
 import time
+from decimal import Decimal
 from pathlib import Path
 
 import requests
@@ -61,6 +64,17 @@ def check_demo_members(url, data_dir):
     assert oct((data_dir / "jwt-secret").stat().st_mode & 0o777) == "0o600"
 
 
+def check_demo_dues(url, root):
+    """The district's collection report: most accounts paid up, some behind."""
+    report = requests.get(f"{url}/api/v1/orgs/{root['id']}/dues-report",
+                          params={"year": dt.date.today().year}, timeout=30).json()
+    totals = report["totals"]
+    assert report["scope"] == "subtree" and totals["members"] >= 100
+    assert Decimal(totals["collected"]) > Decimal(totals["outstanding"]) > 0
+    assert Decimal(totals["owed"]) == Decimal(totals["collected"]) + Decimal(totals["outstanding"])
+    assert all(Decimal(branch["collected"]) > 0 for branch in report["branches"] if branch["members"])
+
+
 def test_make_run_serves_demo_data_and_keeps_it_across_restarts(tmp_path):
     port = free_port()
     started = time.monotonic()
@@ -80,6 +94,7 @@ def test_make_run_serves_demo_data_and_keeps_it_across_restarts(tmp_path):
         assert requests.get(f"{url}/docs", timeout=10).status_code == 200
         assert "--print-admin-token" in proc.stdout.readline()
         check_demo_members(url, tmp_path)
+        check_demo_dues(url, root)
     finally:
         stop(proc)
 

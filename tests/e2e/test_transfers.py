@@ -16,7 +16,6 @@ import itertools
 import time
 import uuid
 
-import pytest
 
 TODAY = dt.date.today()
 _sequence = itertools.count(1)
