@@ -16,7 +16,6 @@ import itertools
 import time
 import uuid
 
-
 TODAY = dt.date.today()
 _sequence = itertools.count(1)
 _CHECK = "10X98765432"
