@@ -24,6 +24,7 @@ run: venv
 	$(VPY) -m services.embedded
 
 test: venv services
+	$(VENV)/bin/ruff check --quiet services shared tests bench
 	$(VPY) -m pytest -q tests/unit tests/integration tests/e2e $(PYTEST_ARGS)
 
 bench: venv services
