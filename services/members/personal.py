@@ -25,9 +25,8 @@ class PersonalDataError(Exception):
 def _guarded(conn, statement):
     """Run a statement on personal data without letting its parameters (an
     ID number, a phone) reach an exception message, a traceback or a log."""
-    try:
-        with conn.begin_nested():
-            return conn.execute(statement)
+    try:  # no savepoint: either error ends the command, and its transaction is rolled back
+        return conn.execute(statement)
     except IntegrityError:
         raise Conflict("a member with this ID number is already registered",
                        {"id_number": "already registered"}) from None

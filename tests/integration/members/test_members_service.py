@@ -155,8 +155,17 @@ def test_a_member_is_registered_only_into_an_active_branch_known_from_orgs_event
     member = members.register_member({**person("F", "406", applied_on=dt.date(2024, 1, 10)),
                                       "org_id": branch["id"], "group_id": group["id"]})
     assert member["group_id"] == group["id"]
-    with pytest.raises(Conflict):
+    def stored():
+        with members_db.connect() as conn:
+            return (conn.execute(select(func.count()).select_from(events)).scalar_one(),
+                    conn.execute(select(func.count()).select_from(outbox)).scalar_one(),
+                    conn.execute(text("SELECT count(*) FROM members")).scalar_one())
+
+    before = stored()
+    with pytest.raises(Conflict) as duplicate:  # the same ID number: refused, nothing of it kept
         members.register_member({**person("G", "406", applied_on=dt.date(2024, 1, 10)), "org_id": branch["id"]})
+    assert duplicate.value.fields == {"id_number": "already registered"}
+    assert stored() == before
     with pytest.raises(NotFound) as missing:
         members.pipeline_step(member["id"], "promote", {})
     assert missing.value.fields == {"step": "promote"}
