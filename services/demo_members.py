@@ -271,7 +271,8 @@ def in_parallel(calls, concurrency: int):
 def load_members(members, branches: list[DemoBranch], today: dt.date | None = None, seed: int = SEED,
                  concurrency: int = 8) -> dict:
     """Register the demo members of ``branches`` and their statuses and
-    pipeline steps; return counts by stage and status."""
+    pipeline steps; return counts by stage and status, and (``owing_dues``)
+    the ids of the probationary and full members, who have dues accounts."""
     today = today or dt.date.today()
     wait_until_known(members, [b.id for b in branches] + [g for b in branches for g in b.group_ids])
     crowd = people(branches, today, seed)
