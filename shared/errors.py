@@ -1,4 +1,4 @@
-"""Domain errors. The gateway maps them to HTTP: 400, 404, 409, 422.
+"""Domain errors. The gateway maps them to HTTP: 400, 401, 403, 404, 409, 422, 429.
 
 Every error keeps its constructor arguments in ``args`` so that it survives
 serialisation across RPC and is rebuilt as the same type on the caller side.
@@ -53,4 +53,22 @@ class RuleViolation(DomainError):
         return {**super().to_dict(), "rule": self.rule}
 
 
-DOMAIN_ERRORS = (InvalidInput, NotFound, Conflict, RuleViolation)
+class Unauthorized(DomainError):
+    """Not signed in, or the credentials are wrong (one answer for every reason)."""
+    code = "unauthorized"
+    http_status = 401
+
+
+class Forbidden(DomainError):
+    """Signed in, but the caller's roles do not cover what was asked."""
+    code = "forbidden"
+    http_status = 403
+
+
+class TooManyRequests(DomainError):
+    """Throttled; ``fields["retry_after"]`` is the number of seconds to wait."""
+    code = "too_many_requests"
+    http_status = 429
+
+
+DOMAIN_ERRORS = (InvalidInput, NotFound, Conflict, RuleViolation, Unauthorized, Forbidden, TooManyRequests)

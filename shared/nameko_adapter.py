@@ -22,6 +22,7 @@ from nameko.extensions import DependencyProvider
 from nameko.rpc import rpc
 
 from . import codec
+from .access import TokenInvalid, verify_access_token
 from .bus import Message, PublishFailed, Publisher
 from .catalog import InvalidEvent, catalog
 from .database import Database
@@ -40,6 +41,7 @@ domain_rpc = rpc(expected_exceptions=DOMAIN_ERRORS)
 
 ACTOR_KEY = "ejia_actor"
 CORRELATION_KEY = "ejia_correlation_id"
+TOKEN_KEY = "ejia_access_token"  # the caller's access token, forwarded so services verify it themselves
 ATTEMPT_HEADER = "x-ejia-attempt"
 
 
@@ -51,20 +53,40 @@ def db_url(config, service):
 
 
 class CallContext(DependencyProvider):
-    """Reads and sets who is acting, carried in nameko's context data."""
+    """Reads and sets who is acting, carried in nameko's context data.
+
+    The gateway also forwards the caller's access token; ``principal()``
+    verifies it with this container's ``JWT_SECRET``, so a service that
+    decides on personal data trusts a signature, not whoever sent the
+    message on the broker."""
 
     def get_dependency(self, worker_ctx):
-        return _CallContext(worker_ctx)
+        return _CallContext(worker_ctx, self.container.config.get("JWT_SECRET"))
 
 
 class _CallContext:
-    def __init__(self, worker_ctx):
+    def __init__(self, worker_ctx, secret=None):
         self._data = worker_ctx.data  # not .context_data: that is a copy, and set() must reach the headers
         self._call_id = worker_ctx.call_id
+        self._secret = secret
 
-    def set(self, actor=None, correlation_id=None):
+    def set(self, actor=None, correlation_id=None, access_token=None):
         self._data[ACTOR_KEY] = actor
         self._data[CORRELATION_KEY] = correlation_id or str(uuid.uuid4())
+        if access_token is not None:
+            self._data[TOKEN_KEY] = access_token
+
+    def principal(self):
+        """The verified ``shared.access.Principal`` of the forwarded token, or
+        None: no token (a service's own call, a timer), or one that does not
+        verify here."""
+        token = self._data.get(TOKEN_KEY)
+        if not token:
+            return None
+        try:
+            return verify_access_token(self._secret, token)
+        except TokenInvalid:
+            return None
 
     def command_context(self) -> CommandContext:
         return CommandContext(actor=self._data.get(ACTOR_KEY),
