@@ -1,11 +1,15 @@
 """The harness of the benchmarks that run the platform as docker-compose.yml
 runs it (bench/members.py, bench/dues.py): a throwaway RabbitMQ vhost,
 services as `nameko run` processes, concurrent timed clients, a lean HTTP
-client, and latency percentiles."""
+client, and latency percentiles. Every API request is signed in: a
+district_admin access token signed with the secret the processes are given
+(EJIA_JWT_SECRET, one per run unless set)."""
+import base64
 import contextlib
 import http.client
 import json
 import os
+import secrets
 import signal
 import socket
 import statistics
@@ -24,6 +28,9 @@ RABBIT_API = os.environ.get("EJIA_BENCH_RABBIT_API", "http://127.0.0.1:15672/api
 RABBIT_AUTH = ("guest", "guest")
 NAMEKO_CONFIG = str(ROOT / "config" / "nameko.yaml")
 BENCH_DIR = ROOT / "bench"
+JWT_SECRET = os.environ.get("EJIA_JWT_SECRET") or secrets.token_urlsafe(48)
+"""The gateway's signing secret for this run (given to every process)."""
+TOKEN_SECONDS = 60 * 60  # the longest life a token may claim; renewed well before it ends
 
 
 def progress(message: str):
@@ -34,6 +41,19 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+_token = {"value": None, "at": 0.0}
+
+
+def admin_headers() -> dict:
+    """Headers of a district_admin's request (the bench's own account),
+    signed with ``JWT_SECRET``; one token, renewed every half hour."""
+    if _token["value"] is None or time.monotonic() - _token["at"] > TOKEN_SECONDS / 2:
+        from shared.access import Grant, Principal, issue_access_token
+        principal = Principal("bench-admin", (Grant("district_admin"),), "bench-admin")
+        _token.update(value=issue_access_token(JWT_SECRET, principal, TOKEN_SECONDS), at=time.monotonic())
+    return {"Authorization": f"Bearer {_token['value']}"}
 
 
 def percentile(values: list[float], share: float) -> float:
@@ -63,7 +83,10 @@ class Processes:
     in ``logs``; their process groups are stopped on close."""
 
     def __init__(self, logs: Path, env: dict):
-        self.logs, self.env = logs, {**os.environ, **env}
+        # the members service refuses to start without a master key: a throwaway one per run
+        # and the gateway without a JWT secret: the run's, which admin_headers() signs with
+        self.logs, self.env = logs, {"EJIA_MASTER_KEY": base64.urlsafe_b64encode(os.urandom(32)).decode(),
+                                     **os.environ, "EJIA_JWT_SECRET": JWT_SECRET, **env}
         self.running: list[tuple[str, subprocess.Popen]] = []
         self.nameko = str(Path(sys.executable).parent / "nameko")
 
@@ -113,7 +136,7 @@ class JsonClient:
 
     def request(self, method: str, path: str, body=None) -> tuple[int, dict]:
         data = None if body is None else json.dumps(body).encode()
-        headers = {"Content-Type": "application/json"} if data is not None else {}
+        headers = {**admin_headers(), **({"Content-Type": "application/json"} if data is not None else {})}
         try:
             self.connection.request(method, path, body=data, headers=headers)
             response = self.connection.getresponse()

@@ -5,7 +5,9 @@
   listing baseline).
 - ``TrivialPayments`` (``@http``) calling ``TrivialRpc`` (``rpc``): an HTTP
   POST that makes one RPC to a service that returns at once, the shape of a
-  payment through the gateway to dues with none of the work (bench/dues.py).
+  payment through the gateway to dues with none of the work (bench/dues.py);
+  and ``GET /api/v1/trivial/me?member_id=...`` making one RPC
+  (``TrivialRpc.me``), the shape of ``GET /api/v1/me`` (bench/gateway.py).
 """
 import json
 
@@ -28,6 +30,10 @@ class TrivialRpc:
     def pay(self, data):
         return {"payment_id": data["idempotency_key"], "total": data["amount"]}
 
+    @rpc
+    def me(self, member_id):
+        return {"member": {"id": member_id, "name": "trivial", "stage": "full", "status": "active"}}
+
 
 class TrivialPayments:
     name = "bench_trivial_payments"
@@ -37,3 +43,8 @@ class TrivialPayments:
     def pay(self, request):
         result = self.trivial.pay(json.loads(request.get_data(as_text=True)))
         return 201, {"Content-Type": "application/json"}, json.dumps(result)
+
+    @http("GET", "/api/v1/trivial/me")
+    def me(self, request):
+        result = self.trivial.me(request.args.get("member_id"))
+        return 200, {"Content-Type": "application/json"}, json.dumps(result)

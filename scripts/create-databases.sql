@@ -9,3 +9,5 @@ SELECT 'CREATE DATABASE ejia_dues'
  WHERE NOT EXISTS (SELECT FROM pg_database WHERE datname = 'ejia_dues')\gexec
 SELECT 'CREATE DATABASE ejia_events'
  WHERE NOT EXISTS (SELECT FROM pg_database WHERE datname = 'ejia_events')\gexec
+SELECT 'CREATE DATABASE ejia_identity'
+ WHERE NOT EXISTS (SELECT FROM pg_database WHERE datname = 'ejia_identity')\gexec

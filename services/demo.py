@@ -67,6 +67,7 @@ def load_demo(orgs, members=None, dues=None, today: dt.date | None = None, membe
             demo_branches.append(_demo_branch(branch["id"], name, unit_type, group_ids, member_scale))
     quantum_lab = _founding_workflow(orgs, district["id"], today)
     demo_branches.append(_demo_branch(quantum_lab, QUANTUM_LAB, "research_institute", (), member_scale))
+    district["demo_branch"] = {"id": demo_branches[0].id, "name": demo_branches[0].name}
     if members is not None:
         district["demo_members"] = load_members(members, demo_branches, today)
         if dues is not None:

@@ -271,8 +271,9 @@ def in_parallel(calls, concurrency: int):
 def load_members(members, branches: list[DemoBranch], today: dt.date | None = None, seed: int = SEED,
                  concurrency: int = 8) -> dict:
     """Register the demo members of ``branches`` and their statuses and
-    pipeline steps; return counts by stage and status, and (``owing_dues``)
-    the ids of the probationary and full members, who have dues accounts."""
+    pipeline steps; return counts by stage and status, the active full
+    members of each branch (``full_by_org``), and (``owing_dues``) the ids of
+    the probationary and full members, who have dues accounts."""
     today = today or dt.date.today()
     wait_until_known(members, [b.id for b in branches] + [g for b in branches for g in b.group_ids])
     crowd = people(branches, today, seed)
@@ -291,6 +292,7 @@ def load_members(members, branches: list[DemoBranch], today: dt.date | None = No
     _in_rounds([[(members.change_status, (member_id, body)) for body in person.status_changes]
                 for person, member_id in zip(crowd, ids)], concurrency)
     counts = {"members": len(crowd), "stages": {}, "statuses": {}, "pipeline_steps": steps,
+              "full_by_org": full_ids,
               "owing_dues": [member_id for person, member_id in zip(crowd, ids)
                              if person.data["stage"] in ("probationary", "full")]}
     for person in crowd:

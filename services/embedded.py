@@ -2,16 +2,18 @@
 in-memory transport and SQLite files in a data folder (ARCHITECTURE.md,
 Running). Same code as the distributed deployment; only the URIs differ.
 
-Bearer tokens are signed with a secret made once per data folder (the file
-``jwt-secret`` there, readable by its owner only; EJIA_JWT_SECRET overrides
-it). ``python -m services.embedded --print-admin-token`` prints a token with
-the admin role for that folder, and exits."""
+Two secrets are made once per data folder, readable by their owner only:
+``jwt-secret`` signs access tokens (EJIA_JWT_SECRET overrides it) and
+``master-key`` wraps each member's personal-data key (EJIA_MASTER_KEY
+overrides it). The data folder is 0700 and every file in it 0600. The first
+start loads demo data and creates the demo accounts (demo_accounts.py);
+every start prints them."""
 import eventlet
 
 eventlet.monkey_patch()
 
 import argparse  # noqa: E402
-import datetime as dt  # noqa: E402
+import base64  # noqa: E402
 import logging  # noqa: E402
 import os  # noqa: E402
 import secrets  # noqa: E402
@@ -25,10 +27,10 @@ from nameko.standalone.rpc import ClusterRpcProxy  # noqa: E402
 
 from shared.nameko_adapter import prepare_memory_transport  # noqa: E402
 
-SERVICES = ("orgs", "members", "dues")
+SERVICES = ("identity", "orgs", "members", "dues")
 DEMO_MARKER = ".demo-loaded"
 SECRET_FILE = "jwt-secret"
-ADMIN_TOKEN_DAYS = 30
+MASTER_KEY_FILE = "master-key"
 
 
 def embedded_config(data_dir: Path, address: str) -> dict:
@@ -36,52 +38,64 @@ def embedded_config(data_dir: Path, address: str) -> dict:
         "AMQP_URI": "memory://",
         "WEB_SERVER_ADDRESS": address,
         "DB_URIS": {name: f"sqlite:///{(data_dir / f'{name}.db').resolve()}" for name in SERVICES},
-        "JWT_SECRET": jwt_secret(data_dir),
+        "JWT_SECRET": folder_secret(data_dir, SECRET_FILE, "EJIA_JWT_SECRET", lambda: secrets.token_urlsafe(48)),
+        "MASTER_KEY": folder_secret(data_dir, MASTER_KEY_FILE, "EJIA_MASTER_KEY",
+                                    lambda: base64.urlsafe_b64encode(secrets.token_bytes(32)).decode()),
         "max_workers": 10,
     }
 
 
-def jwt_secret(data_dir: Path) -> str:
-    """EJIA_JWT_SECRET, else this data folder's own random secret (made on
-    first use, owner-only permissions)."""
-    from_env = os.environ.get("EJIA_JWT_SECRET")
+def private_folder(data_dir: Path) -> Path:
+    """The data folder, made owner-only (0700); files made in it by this
+    process are 0600 (the umask), SQLite's WAL and journal files included."""
+    os.umask(0o077)
+    data_dir.mkdir(parents=True, exist_ok=True)
+    data_dir.chmod(0o700)
+    return data_dir
+
+
+def folder_secret(data_dir: Path, name: str, env: str, make) -> str:
+    """The variable ``env``, else this data folder's own secret ``name``
+    (made on first use, owner-only)."""
+    from_env = os.environ.get(env)
     if from_env:
         return from_env
-    path = data_dir / SECRET_FILE
+    path = data_dir / name
     if not path.exists():
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "w") as handle:
-            handle.write(secrets.token_urlsafe(48) + "\n")
+            handle.write(make() + "\n")
     return path.read_text().strip()
-
-
-def admin_token(data_dir: Path, days: int = ADMIN_TOKEN_DAYS) -> str:
-    from services.gateway.auth import ADMIN, issue_token
-    return issue_token(jwt_secret(data_dir), "admin", [ADMIN], expires_in=dt.timedelta(days=days))
 
 
 def service_classes():
     from services.dues.service import DuesService
     from services.gateway.service import GatewayService
+    from services.identity.service import IdentityService
     from services.members.service import MembersService
     from services.orgs.service import OrgsService
-    return [OrgsService, MembersService, DuesService, GatewayService]
+    return [IdentityService, OrgsService, MembersService, DuesService, GatewayService]
 
 
-def load_demo_once(config, data_dir: Path, log):
+def load_demo_once(config, data_dir: Path, log) -> str:
+    """Load the demo data and accounts on the folder's first start; answer
+    the demo accounts' description (kept in the marker file)."""
+    from services.demo_accounts import describe, load_accounts
     marker = data_dir / DEMO_MARKER
     if marker.exists():
-        return
+        return marker.read_text()
     from services.demo import load_demo
     started = time.monotonic()
     with ClusterRpcProxy(config, timeout=30) as cluster:
         district = load_demo(cluster.orgs, cluster.members, cluster.dues)
-    marker.write_text("demo data loaded\n")
+        accounts = describe(load_accounts(cluster.identity, district))
+    marker.write_text(accounts + "\n")
     counts, dues = district.get("demo_members", {}), district.get("demo_dues", {})
     log.info("demo data loaded in %.1f s: %s members (%s); %s dues accounts, %s paid up",
              time.monotonic() - started, counts.get("members", 0),
              ", ".join(f"{n} {stage}" for stage, n in counts.get("stages", {}).items()),
              dues.get("accounts", 0), dues.get("paid", 0))
+    return accounts + "\n"
 
 
 def main(argv=None):
@@ -89,23 +103,14 @@ def main(argv=None):
     parser.add_argument("--data-dir", default=os.environ.get("EJIA_DATA_DIR", "data"))
     parser.add_argument("--host", default=os.environ.get("EJIA_HOST", "127.0.0.1"))
     parser.add_argument("--port", type=int, default=int(os.environ.get("EJIA_PORT", "8000")))
-    parser.add_argument("--no-demo", action="store_true", help="do not load demo data")
-    parser.add_argument("--print-admin-token", action="store_true",
-                        help=f"print a bearer token with the admin role for this data folder "
-                             f"(valid {ADMIN_TOKEN_DAYS} days) and exit")
+    parser.add_argument("--no-demo", action="store_true", help="do not load demo data or demo accounts")
     args = parser.parse_args(argv)
-    if args.print_admin_token:
-        data_dir = Path(args.data_dir)
-        data_dir.mkdir(parents=True, exist_ok=True)
-        print(admin_token(data_dir))
-        return
 
-    logging.basicConfig(level=logging.INFO, stream=sys.stderr,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    from shared import logsafe  # one line per message: client text escaped
+    logsafe.install(logging.INFO, sys.stderr)
     logging.getLogger("kombu.connection").setLevel(logging.ERROR)  # memory:// has no hostname
     log = logging.getLogger("ejia")
-    data_dir = Path(args.data_dir)
-    data_dir.mkdir(parents=True, exist_ok=True)
+    data_dir = private_folder(Path(args.data_dir))
     prepare_memory_transport(polling_interval=0.001)
     config = embedded_config(data_dir, f"{args.host}:{args.port}")
 
@@ -113,14 +118,14 @@ def main(argv=None):
     for cls in service_classes():
         runner.add_service(cls)
     runner.start()
-    if not args.no_demo:
-        load_demo_once(config, data_dir, log)
+    accounts = "" if args.no_demo else load_demo_once(config, data_dir, log)
 
     url = f"http://{args.host}:{args.port}"
     print(f"eJia is running at {url}  (API docs: {url}/docs)  Ctrl-C stops it.", flush=True)
-    print(f"Personal data (ID numbers, phones) is masked unless you send an admin token: "
-          f"python -m services.embedded --print-admin-token --data-dir {data_dir} prints one; "
-          f"send it as 'Authorization: Bearer <token>'.", flush=True)
+    print(accounts + f"Sign in: POST {url}/api/v1/auth/token with {{\"username\", \"password\"}}, "
+          f"then send 'Authorization: Bearer <access_token>'. More accounts: "
+          f"ejia accounts create --data-dir {data_dir} --username U --role R [--org ID] [--member ID]",
+          flush=True)
 
     stopping = eventlet.event.Event()
 

@@ -3,7 +3,7 @@ cover. The gateway issues and checks the tokens; services that decide for
 themselves (members, on personal data) verify the same token, forwarded in
 the RPC context, instead of trusting whatever a caller on the broker says.
 
-Roles (docs/domain.md, access):
+Roles (docs/access.md):
 
 | role             | org_id        | may                                               |
 |------------------|---------------|---------------------------------------------------|

@@ -1,5 +1,8 @@
 """One SQLAlchemy engine per service database (SQLite file or PostgreSQL)."""
+import time
+
 from sqlalchemy import create_engine, event, text
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.engine import make_url
 
 from .tables import kernel_metadata
@@ -30,7 +33,9 @@ class Database:
         parsed = make_url(url)
         self.is_sqlite = parsed.drivername.startswith("sqlite")
         if self.is_sqlite:
-            self.engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
+            # SQLite's own busy wait sleeps in C, stopping every green thread of
+            # the process, the lock holder's included: wait in Python instead.
+            self.engine = create_engine(url, connect_args={"timeout": 0.05, "check_same_thread": False})
             event.listen(self.engine, "connect", _sqlite_pragmas)
             event.listen(self.engine, "begin", _sqlite_begin_immediate)
         else:
@@ -60,7 +65,21 @@ def _sqlite_pragmas(dbapi_conn, _record):
     cursor.close()
 
 
+SQLITE_LOCK_WAIT = 30.0
+
+
 def _sqlite_begin_immediate(conn):
-    # Take the write lock at BEGIN so that read-then-write transactions
-    # serialise instead of failing halfway with "database is locked".
-    conn.exec_driver_sql("BEGIN IMMEDIATE")
+    """Take the write lock at BEGIN so that read-then-write transactions
+    serialise instead of failing halfway with "database is locked". While
+    another transaction holds it, wait with ``time.sleep``, which yields to
+    the other green threads (the holder may be one of them, waiting on a
+    thread pool or a reply) where SQLite's busy handler would block them all."""
+    deadline = time.monotonic() + SQLITE_LOCK_WAIT
+    while True:
+        try:
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+            return
+        except OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.002)

@@ -1,53 +1,31 @@
-"""Bearer-token authentication: JWTs signed with HS256 and the secret in the
-nameko config key ``JWT_SECRET`` (env ``EJIA_JWT_SECRET``; embedded mode
-makes one per data folder).
+"""Bearer-token authentication: access tokens (``shared.access``) signed
+with HS256 and the secret in the nameko config key ``JWT_SECRET`` (env
+``EJIA_JWT_SECRET``; embedded mode makes one per data folder).
 
-Claims: ``sub`` (who is acting: recorded as the actor of the events),
-``roles`` (a list of strings), ``exp`` (required). No token means an
-anonymous caller; a token that is present but invalid, expired or signed
-with another secret is refused (401), never treated as anonymous.
+No Authorization header means an anonymous caller (who reaches only the
+public routes); a token that is present but invalid, expired, signed with
+another key, for another audience or claiming too long a life is refused
+(401), never treated as anonymous. Tokens and their claims are never logged.
 
-Roles: ``personal_data`` or ``admin`` may see members' ID numbers and
-phones unmasked. Tokens and their claims are never logged.
+The gateway refuses to start without a secret of at least 32 bytes and a
+master key for personal data (``MASTER_KEY``): a platform without either
+could not keep anyone out, or keep personal data secret.
 """
-import datetime as dt
 import logging
-from dataclasses import dataclass, field
 
-import jwt
 from nameko.extensions import DependencyProvider
+
+from shared.access import (DEFAULT_ACCESS_SECONDS, MAX_ACCESS_SECONDS, MIN_SECRET_BYTES, Principal, TokenInvalid,
+                           issue_access_token, usable_secret, verify_access_token)
 
 from .responses import HttpError
 
 log = logging.getLogger(__name__)
 
-ALGORITHM = "HS256"
-MIN_SECRET_BYTES = 32  # RFC 7518 3.2: an HS256 key is at least 256 bits
-LEEWAY_SECONDS = 30  # clock skew between the issuer and the gateway
-MAX_SUBJECT = 100  # the event stores keep 100 characters of actor
-MAX_ROLES = 50
-ADMIN = "admin"
-PERSONAL_DATA = "personal_data"
-PERSONAL_DATA_ROLES = frozenset({ADMIN, PERSONAL_DATA})
 CONFIG_KEY = "JWT_SECRET"
-
-
-@dataclass(frozen=True)
-class Caller:
-    """Who is calling: ``subject`` is None for an anonymous caller."""
-    subject: str | None = None
-    roles: frozenset = field(default_factory=frozenset)
-
-    @property
-    def authenticated(self) -> bool:
-        return self.subject is not None
-
-    @property
-    def may_see_personal_data(self) -> bool:
-        return bool(self.roles & PERSONAL_DATA_ROLES)
-
-
-ANONYMOUS = Caller()
+MASTER_KEY = "MASTER_KEY"
+LIFETIME_KEY = "ACCESS_TOKEN_SECONDS"
+POLICY_OFF_KEY = "BENCH_ONLY_POLICY_OFF"  # bench/gateway.py's baseline of the policy check; never in production
 
 
 def unauthorized(message: str) -> HttpError:
@@ -55,69 +33,71 @@ def unauthorized(message: str) -> HttpError:
         "WWW-Authenticate": f'Bearer error="invalid_token", error_description="{message}"'})
 
 
-def usable_secret(secret) -> bool:
-    return isinstance(secret, str) and len(secret.encode("utf-8")) >= MIN_SECRET_BYTES
-
-
-def issue_token(secret: str, subject: str, roles=(), *, expires_in: dt.timedelta = dt.timedelta(hours=1),
-                now: dt.datetime | None = None) -> str:
-    """A signed token (for embedded mode's admin token, tests and tools)."""
-    if not usable_secret(secret):
-        raise ValueError(f"the JWT secret must be at least {MIN_SECRET_BYTES} bytes")
-    now = now or dt.datetime.now(dt.timezone.utc)
-    claims = {"sub": subject, "roles": list(roles), "iat": now, "exp": now + expires_in}
-    return jwt.encode(claims, secret, algorithm=ALGORITHM)
-
-
 class Authenticator:
-    """Turns a request's Authorization header into a ``Caller``."""
+    """Turns a request's Authorization header into a ``Principal`` (or None),
+    and signs the access tokens the sign-in routes hand out."""
 
-    def __init__(self, secret):
+    def __init__(self, secret, lifetime: int = DEFAULT_ACCESS_SECONDS, policy_off: bool = False):
         self._secret = secret if usable_secret(secret) else None
+        self.lifetime = lifetime
+        self.policy_off = policy_off
 
     @property
     def configured(self) -> bool:
         return self._secret is not None
 
-    def caller(self, request) -> Caller:
+    def caller(self, request) -> tuple[Principal | None, str | None]:
+        """(principal, raw token), or (None, None) without an Authorization header."""
         header = request.headers.get("Authorization")
         if header is None:
-            return ANONYMOUS
+            return None, None
         scheme, _, token = header.strip().partition(" ")
         token = token.strip()
         if scheme.lower() != "bearer" or not token:
             raise unauthorized("Use 'Authorization: Bearer <token>'.")
-        if self._secret is None:
-            raise unauthorized("This server accepts no tokens (no JWT secret is configured).")
         try:
-            claims = jwt.decode(token, self._secret, algorithms=[ALGORITHM], leeway=LEEWAY_SECONDS,
-                                options={"require": ["sub", "exp"]})
-        except jwt.ExpiredSignatureError:
-            raise unauthorized("The bearer token has expired.") from None
-        except jwt.InvalidTokenError:
-            raise unauthorized("The bearer token is invalid.") from None
-        return _caller(claims)
+            return verify_access_token(self._secret, token), token
+        except TokenInvalid as exc:
+            raise unauthorized(str(exc)[0].upper() + str(exc)[1:] + ".") from None
+
+    def issue(self, principal: Principal) -> dict:
+        """The access-token half of a sign-in answer."""
+        return {"access_token": issue_access_token(self._secret, principal, self.lifetime),
+                "token_type": "bearer", "expires_in": self.lifetime}
 
 
-def _caller(claims: dict) -> Caller:
-    subject, roles = claims.get("sub"), claims.get("roles", [])
-    if not isinstance(subject, str) or not 1 <= len(subject.strip()) <= MAX_SUBJECT:
-        raise unauthorized(f"The token's sub must be a string of 1 to {MAX_SUBJECT} characters.")
-    if not isinstance(roles, list) or len(roles) > MAX_ROLES or not all(isinstance(r, str) for r in roles):
-        raise unauthorized("The token's roles must be a list of strings.")
-    return Caller(subject.strip(), frozenset(roles))
+def _lifetime(config) -> int:
+    try:
+        seconds = int(config.get(LIFETIME_KEY) or DEFAULT_ACCESS_SECONDS)
+    except (TypeError, ValueError):
+        raise RuntimeError(f"{LIFETIME_KEY} must be a whole number of seconds") from None
+    if not 60 <= seconds <= MAX_ACCESS_SECONDS:
+        raise RuntimeError(f"{LIFETIME_KEY} must be between 60 and {MAX_ACCESS_SECONDS} seconds")
+    return seconds
+
+
+def check_config(config) -> None:
+    """Raise unless the gateway can be started with ``config``."""
+    secret = config.get(CONFIG_KEY)
+    if not usable_secret(secret):
+        reason = "not set" if not secret else f"shorter than {MIN_SECRET_BYTES} bytes"
+        raise RuntimeError(f"{CONFIG_KEY} (EJIA_JWT_SECRET) is {reason}: the gateway will not start "
+                           f"without a secret of at least {MIN_SECRET_BYTES} bytes")
+    if not config.get(MASTER_KEY):
+        raise RuntimeError(f"{MASTER_KEY} (EJIA_MASTER_KEY) is not set: the gateway will not start "
+                           "without the master key for personal data")
 
 
 class Auth(DependencyProvider):
     """Gives each worker the ``Authenticator`` for the configured secret."""
 
     def setup(self):
-        secret = self.container.config.get(CONFIG_KEY)
-        self.authenticator = Authenticator(secret)
-        if not self.authenticator.configured:
-            reason = "not set" if not secret else f"shorter than {MIN_SECRET_BYTES} bytes"
-            log.warning("%s is %s: bearer tokens will be refused (401); callers are anonymous "
-                        "and personal data stays masked", CONFIG_KEY, reason)
+        config = self.container.config
+        check_config(config)
+        policy_off = str(config.get(POLICY_OFF_KEY, "")).lower() in ("1", "true", "yes")
+        if policy_off:
+            log.warning("%s is set: the policy table is NOT checked (a benchmark baseline only)", POLICY_OFF_KEY)
+        self.authenticator = Authenticator(config[CONFIG_KEY], _lifetime(config), policy_off)
 
     def get_dependency(self, worker_ctx):
         return self.authenticator

@@ -3,12 +3,14 @@
 - ``http``: nameko's HTTP entrypoint on a web server whose unknown routes
   (404) and wrong methods (405) answer in the API's JSON error shape;
 - ``api``: the decorator every API route uses. It authenticates the caller
-  (an optional bearer token, ``auth.py``), reads and validates the request
-  (JSON object body of at most 64 KiB, contract schema, query parameters),
-  sets who is acting (the token's subject, else the X-Actor header) and the
-  correlation id for the RPC calls, runs the handler under a timeout, and
-  turns its result or its error into a JSON response. The handler only
-  calls the service and returns a value.
+  (a bearer access token, ``auth.py``), sets who is acting (the token's
+  subject: no header can name an actor) and the correlation id for the RPC
+  calls and forwards the token, reads the request (JSON object body of at
+  most 64 KiB, query parameters), checks the route's rule in the policy
+  table (``policy.py``) before anything else happens, validates the body
+  with the contract schema, runs the handler under a timeout, and turns its
+  result or its error into a JSON response. The handler only calls the
+  service and returns a value.
 
 Every error body is ``{"error": {"code", "message", "fields"}}`` (plus
 ``rule`` for a rule violation).
@@ -21,66 +23,17 @@ from dataclasses import dataclass
 
 import eventlet
 from marshmallow import ValidationError
-from nameko.web.handlers import HttpRequestHandler
-from nameko.web.server import WebServer, WsgiApp
-from werkzeug.exceptions import HTTPException, MethodNotAllowed
-from werkzeug.routing import RequestRedirect
-from werkzeug.wrappers import Request, Response
 
+from . import policy
 from .payload import read_json_object, read_query
-from .responses import HttpError, RpcTimedOut, error_response, json_response, response_for_exception
+from .responses import HttpError, RpcTimedOut, json_response, response_for_exception
+# The web server (reading, checks, routing errors) is server.py; re-exported here.
+from .server import JsonHttpEntrypoint, JsonWebServer, JsonWsgiApp, http, routing_error_response  # noqa: F401
 
 V1 = "/api/v1"
 CORRELATION_HEADER = "X-Correlation-Id"
-ACTOR_HEADER = "X-Actor"
 DEFAULT_RPC_TIMEOUT = 30.0
 _CORRELATION_RE = re.compile(r"[A-Za-z0-9._:\-]{1,128}")  # the event stores keep 200
-MAX_ACTOR = 100  # the event stores keep 100
-
-
-class JsonWsgiApp(WsgiApp):
-    """nameko's WSGI app, with routing errors as JSON instead of HTML."""
-
-    def __call__(self, environ, start_response):
-        request = Request(environ, shallow=True)
-        adapter = self.url_map.bind_to_environ(environ)
-        try:
-            provider, values = adapter.match()
-            request.path_values = values
-            response = provider.handle_request(request)
-        except RequestRedirect as exc:
-            response = exc
-        except HTTPException as exc:
-            response = routing_error_response(exc, correlation_id(request))
-        return response(environ, start_response)
-
-
-def routing_error_response(exc: HTTPException, correlation: str) -> Response:
-    headers = {CORRELATION_HEADER: correlation}
-    if isinstance(exc, MethodNotAllowed):
-        headers["Allow"] = ", ".join(sorted(exc.valid_methods or ()))
-        return error_response(405, "method_not_allowed",
-                              "This method is not allowed on this resource.", headers=headers)
-    if exc.code == 404:
-        return error_response(404, "not_found", "No such resource.", headers=headers)
-    return error_response(exc.code or 500, "http_error", exc.description or exc.name, headers=headers)
-
-
-class JsonWebServer(WebServer):
-    def get_wsgi_app(self):
-        return JsonWsgiApp(self)
-
-
-class JsonHttpEntrypoint(HttpRequestHandler):
-    """``@http`` whose own failures (outside the worker) are JSON as well."""
-
-    server = JsonWebServer()
-
-    def response_from_exception(self, exc):
-        return response_for_exception(exc, f"{self.method} {self.url}", str(uuid.uuid4()))
-
-
-http = JsonHttpEntrypoint.decorator
 
 
 @dataclass(frozen=True)
@@ -108,32 +61,44 @@ def api(method, path, *, summary, tag, body=None, query=None, response=None, man
     """An ``@http`` entrypoint speaking JSON; see the module docstring.
 
     The handler is called as ``fn(self, **path_values, [data=body], **query,
-    [caller=Caller])`` (``caller`` only if the handler has that parameter)
-    and returns a JSON-able value (sent with ``status``). ``example`` is the
-    request body example shown in the OpenAPI document.
+    [caller=Principal|None], [request=Request])`` (``caller`` and
+    ``request`` only if the handler has those parameters) and returns a
+    JSON-able value (sent with ``status``). ``example`` is the request body
+    example shown in the OpenAPI document. The route's rule is its entry in
+    ``policy.POLICY``, checked before the body is validated or the handler runs.
     """
     route = Route(method, path, summary, tag, body, query, response, many, status, example, description)
     body_schema = body() if body is not None else None
     query_schema = query() if query is not None else None
+    rule = policy.POLICY.get(policy.route_key(method, path))  # check_routes refuses a gateway without one
 
     def decorate(fn):
-        wants_caller = "caller" in inspect.signature(fn).parameters
+        parameters = inspect.signature(fn).parameters
+        wants_caller, wants_request = "caller" in parameters, "request" in parameters
 
         @functools.wraps(fn)
         def entrypoint(self, request, **path_values):
             correlation = correlation_id(request)
             headers = {CORRELATION_HEADER: correlation}
             try:
-                caller = self.auth.caller(request)
+                caller, token = self.auth.caller(request)
+                # The actor is the token's subject, whatever the headers say.
+                self.ctx.set(actor=caller.subject if caller else None, correlation_id=correlation,
+                             access_token=token)
+                raw = read_json_object(request) if body_schema is not None else None
+                query_values = read_query(request, query_schema) if query_schema is not None else {}
+                if not self.auth.policy_off:
+                    policy.authorize(rule, caller, lambda: policy.Request(
+                        path_values, raw, request.args, self.scope, getattr(self, "orgs", None),
+                        getattr(self, "members", None)))
                 kwargs = dict(path_values)
                 if body_schema is not None:
-                    kwargs["data"] = validated_body(request, body_schema)
-                if query_schema is not None:
-                    kwargs.update(read_query(request, query_schema))
+                    kwargs["data"] = validated(raw, body_schema)
+                kwargs.update(query_values)
                 if wants_caller:
                     kwargs["caller"] = caller
-                self.ctx.set(actor=caller.subject if caller.authenticated else actor(request),
-                             correlation_id=correlation)
+                if wants_request:
+                    kwargs["request"] = request
                 with eventlet.Timeout(config_seconds(self, "GATEWAY_RPC_TIMEOUT", DEFAULT_RPC_TIMEOUT),
                                       RpcTimedOut):
                     result = fn(self, **kwargs)
@@ -142,23 +107,27 @@ def api(method, path, *, summary, tag, body=None, query=None, response=None, man
                 return response_for_exception(exc, f"{request.method} {path}", correlation, headers)
 
         entrypoint.route = route
+        entrypoint.rule = rule
         return http(method, path)(entrypoint)
 
     return decorate
 
 
-def validated_body(request, schema) -> dict:
+def validated(data: dict, schema) -> dict:
     """The JSON object body, checked against the contract schema.
 
     The body is passed on as sent (the service loads it again with the same
     schema); the gateway only refuses what would be refused anyway, early
     and with every offending field named.
     """
-    data = read_json_object(request)
     errors = schema.validate(data)
     if errors:
         raise ValidationError(errors)
     return data
+
+
+def validated_body(request, schema) -> dict:
+    return validated(read_json_object(request), schema)
 
 
 def config_seconds(service, key: str, default: float) -> float:
@@ -174,16 +143,6 @@ def config_seconds(service, key: str, default: float) -> float:
 def correlation_id(request) -> str:
     value = request.headers.get(CORRELATION_HEADER, "").strip()
     return value if _CORRELATION_RE.fullmatch(value) else str(uuid.uuid4())
-
-
-def actor(request) -> str:
-    """Who is acting, for a caller without a token (X-Actor); refused rather
-    than cut when too long (two actors must never be recorded as one)."""
-    value = request.headers.get(ACTOR_HEADER, "").strip()
-    if len(value) > MAX_ACTOR:
-        raise HttpError(400, "invalid_input", "The X-Actor header is too long.",
-                        {ACTOR_HEADER: [f"Longer than {MAX_ACTOR} characters."]})
-    return value or "anonymous"
 
 
 __all__ = ["api", "http", "json_response", "HttpError", "Route", "RpcTimedOut"]

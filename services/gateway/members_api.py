@@ -3,12 +3,14 @@ development pipeline, one route per step of
 ``shared.contracts.members.PIPELINE_STEPS`` (generated from it). A mixin of
 ``GatewayService``; each handler only calls the members service.
 
-Personal data (ID number, phone) is masked in every response, except GET
-member for a caller whose bearer token has the role ``personal_data`` or
-``admin`` (auth.py)."""
+Personal data (ID number, phone, and the birth date that would give the
+masked ID number away) is shown only to a caller whose scope covers the
+member: the members service decides, from the access token the gateway
+forwards (``shared.access.Principal.may_see_personal_data``)."""
 from nameko.rpc import RpcProxy
 
 from shared.contracts import members as c
+from shared.contracts import orgs as oc
 
 from .http import V1, api
 
@@ -47,9 +49,10 @@ STEP_EXAMPLES = {
     "cancel-probation": {"decided_on": "2025-12-01", "reason": "不履行党员义务，经教育仍无转变"},
 }
 """The request body example of each pipeline route in the OpenAPI document."""
-PERSONAL_DATA_NOTE = ("id_number and phone are masked unless the request carries a bearer token "
-                      "(Authorization: Bearer <JWT>) whose roles include personal_data or admin; "
-                      "personal_revealed tells which. An invalid or expired token is refused (401).")
+PERSONAL_DATA_NOTE = ("id_number and phone are masked, and birth_date is null, unless the caller is the "
+                      "member, an org_admin of the member's branch or above, or a district_admin; "
+                      "personal_revealed tells which. Auditors always see them masked.")
+ERASE_EXAMPLE = {"reason": "本人申请，依法删除个人信息"}
 
 
 class MembersApi:
@@ -64,8 +67,20 @@ class MembersApi:
 
     @api("GET", MEMBER, tag="members", summary="Get a member", description=PERSONAL_DATA_NOTE,
          response=c.MemberOut)
-    def get_member(self, member_id, caller):
-        return self.members.get_member(member_id, reveal_personal=caller.may_see_personal_data)
+    def get_member(self, member_id):
+        return self.members.get_member(member_id)
+
+    @api("GET", MEMBER + "/history", tag="members", summary="The member's events, oldest first, with who did each",
+         query=oc.PageIn, response=oc.EventPageOut)
+    def member_history(self, member_id, limit, offset):
+        return self.members.member_history(member_id, limit=limit, offset=offset)
+
+    @api("POST", MEMBER + "/erase-personal-data", tag="members", example=ERASE_EXAMPLE,
+         summary="Erase the member's ID number and phone for good (the member's key is destroyed)",
+         description="district_admin only; recorded as members.personal_data_erased; the history stays.",
+         body=c.ErasePersonalDataIn, response=c.MemberOut)
+    def erase_personal_data(self, member_id, data):
+        return self.members.erase_personal_data(member_id, data)
 
     @api("PATCH", MEMBER, tag="members", summary="Correct or update a member's profile (only the fields given)",
          body=c.UpdateMemberIn, response=c.MemberOut, example=UPDATE_EXAMPLE)
@@ -73,7 +88,7 @@ class MembersApi:
         return self.members.update_member(member_id, data)
 
     @api("GET", ORG + "/members", tag="members", summary="Members of a branch by name, a page at a time",
-         description="ID numbers and phones are always masked in lists.",
+         description="Personal data as for GET member: shown only within the caller's scope.",
          query=c.MemberListIn, response=c.MemberPageOut)
     def list_members(self, org_id, limit, offset, stage=None, status=None):
         return self.members.list_members(org_id, stage=stage, status=status, limit=limit, offset=offset)

@@ -7,6 +7,8 @@ import re
 from apispec import APISpec
 from apispec.ext.marshmallow import MarshmallowPlugin
 
+from . import policy
+
 TITLE = "eJia API"
 VERSION = "1.0.0"
 OPENAPI_VERSION = "3.0.3"
@@ -23,6 +25,8 @@ TAGS = [
     {"name": "transfers", "description": "Transfers of organisational relationship (关系转接): request, "
                                          "letter, accept, report in, complete"},
     {"name": "dues", "description": "Dues (党费): base, statement, payments, reductions, reports"},
+    {"name": "auth", "description": "Sign-in (登录), tokens, and who I am"},
+    {"name": "accounts", "description": "Accounts and their roles (within the caller's own scope)"},
     {"name": "ops", "description": "Health and documentation"},
 ]
 
@@ -58,10 +62,12 @@ HEALTH_SCHEMA = {
 # Error responses: (status, component name, description).
 ERRORS = {
     400: ("InvalidInput", "The body, a parameter or the JSON is invalid (fields names them)."),
-    401: ("Unauthorized", "The bearer token is invalid or expired (no token: anonymous)."),
+    401: ("Unauthorized", "No valid bearer access token (missing, expired, tampered with, not ours)."),
+    403: ("Forbidden", "The caller's roles do not cover this organisation or member."),
     404: ("NotFound", "No such resource."),
     409: ("Conflict", "Conflicts with the current state (e.g. a concurrent change); reload and retry."),
     413: ("PayloadTooLarge", "The body is larger than 64 KiB."),
+    415: ("UnsupportedMediaType", "The body is not application/json."),
     422: ("RuleViolation", "A domain rule refused the command (rule names it)."),
     500: ("InternalError", "Unexpected failure."),
     503: ("ServiceUnavailable", "A service did not answer; retry shortly."),
@@ -89,11 +95,13 @@ def build_spec(service_cls) -> dict:
         plugins=[MarshmallowPlugin()],
         info={"description": "HTTP API of the eJia party-member service platform. "
                              "Errors always have the shape of the Error schema. "
-                             "A bearer token (JWT, HS256) is optional: without one the caller is "
-                             "anonymous (the X-Actor header names who acts); with one, its sub is "
-                             "the actor and its roles grant access (personal_data or admin: "
-                             "unmasked ID numbers and phones)."},
-        security=[{}, {"bearer": []}],
+                             "Sign in with POST /api/v1/auth/token and send the access token as "
+                             "'Authorization: Bearer <token>': its sub is the actor recorded on every "
+                             "event, and its roles (district_admin, org_admin of an organisation and "
+                             "its subtree, member, auditor, integration) decide what it may do "
+                             "(x-ejia-policy on each operation). Only /health, the documentation "
+                             "and the sign-in routes are open without one."},
+        security=[{"bearer": []}],
     )
     for tag in TAGS:
         spec.tag(tag)
@@ -114,16 +122,12 @@ def build_spec(service_cls) -> dict:
 def _add_components(spec):
     spec.components.security_scheme("bearer", {
         "type": "http", "scheme": "bearer", "bearerFormat": "JWT",
-        "description": "HS256 JWT with claims sub (the actor), roles (list; personal_data or admin "
-                       "reveal personal data) and exp."})
+        "description": "The access token from POST /api/v1/auth/token (HS256 JWT: iss, aud, sub, "
+                       "iat, exp, name, roles, mid)."})
     spec.components.schema("Error", ERROR_SCHEMA)
     spec.components.schema("Health", HEALTH_SCHEMA)
     for name, description in ERRORS.values():
         spec.components.response(name, {"description": description, "content": _json("Error")})
-    spec.components.parameter("Actor", "header", {
-        "name": "X-Actor", "required": False, "schema": {"type": "string", "maxLength": 100},
-        "description": "Who is acting (recorded on the events) when no bearer token is given; "
-                       "defaults to anonymous. A token's sub takes its place."})
     spec.components.parameter("CorrelationId", "header", {
         "name": "X-Correlation-Id", "required": False,
         "schema": {"type": "string", "pattern": r"^[A-Za-z0-9._:\-]{1,128}$"},
@@ -138,12 +142,18 @@ def _operation(op_id, route) -> dict:
     success = {"description": route.summary, "content": {"application/json": {"schema": schema}}}
     operation = {
         "operationId": op_id, "tags": [route.tag], "summary": route.summary,
-        "parameters": ["Actor", "CorrelationId"],
+        "parameters": ["CorrelationId"],
         "responses": {str(route.status): success},
     }
     if route.description:
         operation["description"] = route.description
-    statuses = {401, 500, 503}
+    rule = policy.POLICY[policy.route_key(route.method, route.path)]
+    operation["x-ejia-policy"] = _policy_text(rule)
+    statuses = {500, 503}
+    if rule.kind == policy.PUBLIC:
+        operation["security"] = [{}]
+    else:
+        statuses.update({401, 403})
     if "<" in route.path:
         statuses.add(404)
     if route.query is not None:
@@ -156,10 +166,20 @@ def _operation(op_id, route) -> dict:
         if example:
             content["example"] = example
         operation["requestBody"] = {"required": required, "content": {"application/json": content}}
-        statuses.update({400, 409, 413, 422})
+        statuses.update({400, 409, 413, 415, 422})
     for status in sorted(statuses):
         operation["responses"][str(status)] = ERRORS[status][0]
     return operation
+
+
+def _policy_text(rule) -> str:
+    """The route's rule, for a person reading the document."""
+    if rule.scope is None:
+        return rule.kind
+    scope = type(rule.scope).__name__
+    fields = {k: v for k, v in vars(rule.scope).items() if v not in (None, False, "path", "org_id", "member_id")}
+    detail = f"{scope}({', '.join(f'{k}={v}' for k, v in fields.items())})"
+    return f"{rule.kind} {detail}" + (" or the member themself" if rule.self_service else "")
 
 
 def schema_example(schema_cls) -> dict:

@@ -1,12 +1,22 @@
-"""Reading a request: a JSON object body of bounded size, and query parameters."""
+"""Reading a request: a JSON object body of bounded size, and query parameters.
+
+On a real socket the gateway's web server (``server.py``) has already read
+the body into memory, bounded in size and in time, before a worker runs:
+``read_body`` then reads from memory. It still enforces the limit itself,
+for requests built any other way (tests, other servers).
+"""
 import json
 
 from marshmallow import ValidationError
+from werkzeug.http import parse_options_header
 
 from .responses import HttpError
 
 MAX_BODY_BYTES = 64 * 1024
 _READ_CHUNK = 16 * 1024
+JSON_MEDIA_TYPE = "application/json"
+_JSON_CHARSETS = frozenset({"utf-8", "utf8"})
+BODY_ENVIRON_KEY = "ejia.body"  # the body, as read by the web server (server.py)
 
 
 def too_large() -> HttpError:
@@ -14,18 +24,13 @@ def too_large() -> HttpError:
                      f"The request body is larger than {MAX_BODY_BYTES} bytes.")
 
 
-def read_body(request, limit: int = MAX_BODY_BYTES) -> bytes:
-    """The raw body, refused (413) past ``limit`` bytes, whether announced by
-    Content-Length or only found while reading (chunked or lying clients)."""
-    length = request.content_length
-    if length is not None and length > limit:
-        raise too_large()
-    if request.headers.get("Transfer-Encoding", "").lower() == "chunked":
-        # eventlet terminates chunked input itself; werkzeug's request.stream
-        # would see no Content-Length and give an empty stream.
-        stream = request.environ["wsgi.input"]
-    else:
-        stream = request.stream
+def is_chunked(environ) -> bool:
+    return environ.get("HTTP_TRANSFER_ENCODING", "").lower() == "chunked"
+
+
+def read_stream(stream, limit: int = MAX_BODY_BYTES) -> bytes:
+    """Everything ``stream`` gives until EOF, refused (413) past ``limit``
+    bytes: at most ``limit + 1`` bytes are ever read."""
     chunks, size = [], 0
     while True:
         chunk = stream.read(min(_READ_CHUNK, limit + 1 - size))
@@ -35,6 +40,40 @@ def read_body(request, limit: int = MAX_BODY_BYTES) -> bytes:
         if size > limit:
             raise too_large()
         chunks.append(chunk)
+
+
+def read_body(request, limit: int = MAX_BODY_BYTES) -> bytes:
+    """The raw body, refused (413) past ``limit`` bytes, whether announced by
+    Content-Length or only found while reading (chunked or lying clients).
+    A body the web server has already read is returned again on every call."""
+    buffered = request.environ.get(BODY_ENVIRON_KEY)
+    if buffered is not None:
+        if len(buffered) > limit:
+            raise too_large()
+        return buffered
+    length = request.content_length
+    if length is not None and length > limit:
+        raise too_large()
+    if is_chunked(request.environ):
+        # eventlet terminates chunked input itself; werkzeug's request.stream
+        # would see no Content-Length and give an empty stream.
+        stream = request.environ["wsgi.input"]
+    else:
+        stream = request.stream
+    return read_stream(stream, limit)
+
+
+def json_media_type_problem(content_type: str) -> str | None:
+    """None when ``content_type`` announces JSON (``application/json`` or
+    ``application/*+json``, optionally with ``charset=utf-8``), else why not."""
+    mimetype, options = parse_options_header(content_type or "")
+    mimetype = mimetype.lower()
+    if not (mimetype == JSON_MEDIA_TYPE or (mimetype.startswith("application/") and mimetype.endswith("+json"))):
+        return "Must be application/json."
+    charset = options.get("charset")
+    if charset is not None and charset.lower() not in _JSON_CHARSETS:
+        return "JSON must be sent as UTF-8."
+    return None
 
 
 def read_json_object(request) -> dict:

@@ -6,6 +6,7 @@
 | e.g. 401 for a bad bearer token)         |        |                     |
 | marshmallow ``ValidationError``          | 400    | invalid_input       |
 | a domain error (``shared.errors``)       | its    | its (+ ``rule``)    |
+| (401 adds WWW-Authenticate, 429 Retry-After) |    |                     |
 | no answer in time, service or broker gone| 503    | service_unavailable |
 | anything else (incl. ``RemoteError``)    | 500    | internal_error      |
 
@@ -79,10 +80,14 @@ def response_for_exception(exc, where, correlation, headers=None) -> Response:
                               _fields(exc.messages), headers=headers)
     if isinstance(exc, DomainError):
         error = exc.to_dict()
+        if exc.http_status == 429:  # throttled: say when to come back
+            headers = {**(headers or {}), "Retry-After": str(int((exc.fields or {}).get("retry_after") or 1))}
+        elif exc.http_status == 401:
+            headers = {**(headers or {}), "WWW-Authenticate": "Bearer"}
         return error_response(exc.http_status, error.get("code", "domain_error"),
                               error.get("message") or str(exc), _fields(error.get("fields")),
                               error.get("rule"), headers=headers)
-    if _is_unavailable(exc):
+    if is_unavailable(exc):
         log.warning("%s: service unavailable (%s: %s) [correlation %s]",
                     where, type(exc).__name__, _short(exc), correlation)
         return error_response(503, "service_unavailable",
@@ -91,7 +96,8 @@ def response_for_exception(exc, where, correlation, headers=None) -> Response:
     return error_response(500, "internal_error", "An internal error occurred.", headers=headers)
 
 
-def _is_unavailable(exc) -> bool:
+def is_unavailable(exc) -> bool:
+    """The service or the broker cannot answer now (not: it answered with an error)."""
     if isinstance(exc, (RpcTimedOut,) + _UNAVAILABLE):
         return True
     return isinstance(exc, RemoteError) and exc.exc_type in _REMOTE_UNAVAILABLE

@@ -12,6 +12,7 @@ from shared.errors import Conflict, NotFound
 
 from . import org_events, personal, projections
 from .domain import Member
+from .vault import Vault
 from .rules import rules_in_force
 
 STEP_DATES = {
@@ -43,9 +44,10 @@ def _group(conn, group_id: str | None):
     return None if group_id is None else _org(conn, group_id, "group_id")
 
 
-def _id_number_free(conn, id_number: str, member_id: str | None = None):
-    if personal.id_number_taken(conn, id_number, except_member=member_id):
-        raise Conflict("a member with this ID number is already registered", {"id_number": "already registered"})
+def _id_number_free(conn, vault, id_number: str, member_id: str | None = None):
+    """Names no one: the gateway lets only callers who may write the member this far."""
+    if personal.id_number_taken(conn, id_number, except_member=member_id, vault=vault):
+        raise Conflict(*personal.DUPLICATE)
 
 
 def _load(uow, member_id: str) -> Member:
@@ -62,7 +64,8 @@ def _check_expected(member: Member, expected_version: int | None):
 
 
 def register_member(uow, *, today: dt.date, org_id: str, group_id: str | None = None, stage: str,
-                    id_number: str, phone: str, **fields) -> str:
+                    id_number: str, phone: str, vault: Vault | None = None, **fields) -> str:
+    """``vault``: the service's (a throwaway one if None: tests only)."""
     branch = _org(uow.conn, org_id, "org_id", lock=True)
     group = _group(uow.conn, group_id)
     stage_date = fields.get(STAGE_DATES.get(stage, ""))
@@ -70,25 +73,29 @@ def register_member(uow, *, today: dt.date, org_id: str, group_id: str | None = 
     member = Member.register(new_id(), rules=rules, today=today, branch=branch, group=group, stage=stage,
                              id_number=id_number, phone=phone, **fields)
     id_number = normalise_id_number(id_number)
-    _id_number_free(uow.conn, id_number)
+    _id_number_free(uow.conn, vault, id_number)
     uow.save(member)
-    personal.save_personal_data(uow.conn, member.id, id_number=id_number, phone=phone)
+    personal.save_personal_data(uow.conn, member.id, id_number=id_number, phone=phone, vault=vault)
     return member.id
 
 
 def update_member(uow, member_id: str, *, today: dt.date, updated_on: dt.date | None = None,
-                  expected_version: int | None = None, **changes) -> list[str]:
+                  expected_version: int | None = None, vault: Vault | None = None, **changes) -> list[str]:
     member = _load(uow, member_id)
     _check_expected(member, expected_version)
+    if member.personal_data_erased and ({"id_number", "phone"} & set(changes)):
+        raise Conflict(f"the personal data of member {member_id} was erased; it is not entered again",
+                       {field: "erased" for field in ("id_number", "phone") if field in changes})
     group = _group(uow.conn, changes.get("group_id"))
-    changed = member.update_profile(today=today, current_personal=personal.personal_data_of(uow.conn, member_id),
+    current = personal.personal_data_of(uow.conn, member_id, vault=vault)
+    changed = member.update_profile(today=today, current_personal=current,
                                     changes=changes, group=group, updated_on=updated_on)
     id_number = normalise_id_number(changes["id_number"]) if "id_number" in changed else None
     if id_number is not None:
-        _id_number_free(uow.conn, id_number, member_id)
+        _id_number_free(uow.conn, vault, id_number, member_id)
     uow.save(member)
     personal.save_personal_data(uow.conn, member_id, id_number=id_number,
-                                phone=changes["phone"] if "phone" in changed else None)
+                                phone=changes["phone"] if "phone" in changed else None, vault=vault)
     return changed
 
 
@@ -101,6 +108,18 @@ def change_status(uow, member_id: str, *, today: dt.date, status: str, reason: s
     member.change_status(rules_in_force(on), today=today, status=status, changed_on=on, reason=reason,
                          abroad_since=abroad_since, inactive_since=inactive_since)
     uow.save(member)
+
+
+def erase_personal_data(uow, member_id: str, *, today: dt.date, reason: str, erased_on: dt.date | None = None,
+                        expected_version: int | None = None):
+    """Record ``members.personal_data_erased`` and, in the same transaction,
+    delete the member's data key and ciphertexts and clear the keyed hash.
+    Twice: Conflict."""
+    member = _load(uow, member_id)
+    _check_expected(member, expected_version)
+    member.erase_personal_data(today=today, reason=reason, erased_on=erased_on)
+    uow.save(member)
+    personal.erase_personal_data(uow.conn, member_id, erased_on or today)
 
 
 def _members(conn, ids: list[str], field: str):

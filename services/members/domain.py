@@ -14,7 +14,7 @@ import datetime as dt
 from shared.aggregate import Aggregate
 from shared.contracts.members import (PROFILE_FIELDS, STAGE_DATES, id_number_birth_date,
                                       id_number_problem, normalise_id_number, stage_date_problems)
-from shared.errors import InvalidInput, RuleViolation
+from shared.errors import Conflict, InvalidInput, RuleViolation
 
 from .checks import OrgView, check_branch, not_future
 from shared.dates import add_months, age_on
@@ -67,6 +67,7 @@ class Member(StatusMachine, Pipeline, Admission, Aggregate):
         self.training: list[dict] = []
         self.vote = None
         self.extensions = 0
+        self.personal_data_erased = False
 
     @property
     def created(self) -> bool:
@@ -157,8 +158,8 @@ class Member(StatusMachine, Pipeline, Admission, Aggregate):
         changed = [f for f in PROFILE_FIELDS if f in changes and changes[f] != profile[f]]
         profile.update({f: changes[f] for f in changed})
         id_number = changes.get("id_number", current_personal.get("id_number"))
-        if "id_number" in changes or "birth_date" in changed:
-            id_number = check_id_number(id_number, profile["birth_date"])
+        if id_number is not None and ("id_number" in changes or "birth_date" in changed):
+            id_number = check_id_number(id_number, profile["birth_date"])  # none left after an erasure
         for field in ("id_number", "phone"):
             value = id_number if field == "id_number" else changes.get("phone")
             if field in changes and value != current_personal.get(field):
@@ -176,3 +177,15 @@ class Member(StatusMachine, Pipeline, Admission, Aggregate):
 
     def when_profile_updated(self, payload):
         self.profile = {field: payload[field] for field in PROFILE_FIELDS}
+
+    # ---- erasure of personal data ----------------------------------------------
+    def erase_personal_data(self, *, today: dt.date, reason: str, erased_on: dt.date | None = None):
+        """Record that the ID number and phone are erased (once)."""
+        erased_on = erased_on or today
+        not_future(erased_on, today, "erased_on")
+        if self.personal_data_erased:
+            raise Conflict(f"the personal data of member {self.id} was erased already", {"id": self.id})
+        self._emit("members.personal_data_erased", reason=reason, erased_on=erased_on)
+
+    def when_personal_data_erased(self, payload):
+        self.personal_data_erased = True

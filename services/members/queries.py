@@ -1,42 +1,78 @@
 """Queries over the members read models. They return plain dicts shaped like
-the response schemas in shared.contracts.members. The ID number and phone
-are masked unless ``reveal_personal``."""
+the response schemas in shared.contracts.members.
+
+Personal data is decrypted with the service's vault and shown only to a
+caller who may see it (``shared.access.Principal.may_see_personal_data``
+with the member's lineage: their branch and its ancestors in
+``known_orgs``); anyone else, and a call without a verified principal, gets
+the ID number and phone masked and ``birth_date`` null (with it, the masked
+ID number could be worked out)."""
 import datetime as dt
 
 from sqlalchemy import and_, func, select
 from sqlalchemy.orm import aliased
 
+from shared import codec
 from shared.contracts.members import mask_id_number, mask_phone
+from shared.contracts.transfers import PENDING_TRANSFER_STATES
 from shared.errors import NotFound
 
+from . import transfer_queries
 from .org_events import known_orgs
-from .personal import personal_data
+from .personal import decrypt_row, member_keys, member_secrets
 from .projections import members
+from .transfer_projections import transfers
 
 _group = aliased(known_orgs)
 
 STATUS_DETAIL = {"previous_status": None, "reason": None, "grounds": None, "lost_contact_since": None,
                  "suspended_on": None}
+MAX_LINEAGE = 32
+"""Deeper than any organisation tree; stops a cycle in bad data."""
 
 
 def page(items: list, total: int, limit: int, offset: int) -> dict:
     return {"items": items, "total": total, "limit": limit, "offset": offset}
 
 
+def lineage(conn, org_id: str | None) -> tuple:
+    """The organisation and all its ancestors, from ``known_orgs`` (read anew
+    on every call: nothing cached across calls)."""
+    chain, current = [], org_id
+    while current is not None and current not in chain and len(chain) < MAX_LINEAGE:
+        chain.append(current)
+        current = conn.execute(select(known_orgs.c.parent_id).where(known_orgs.c.id == current)).scalar()
+    return tuple(chain)
+
+
+def may_reveal(principal, member_id: str, member_lineage) -> bool:
+    return principal is not None and principal.may_see_personal_data(member_id, member_lineage)
+
+
 def _member_query():
-    return (select(members, personal_data.c.id_number, personal_data.c.phone,
+    return (select(members, member_secrets.c.id_number.label("id_number_ct"), member_secrets.c.phone.label("phone_ct"),
+                   member_secrets.c.erased_on, member_keys.c.wrapped_key,
                    known_orgs.c.name.label("org_name"), _group.c.name.label("group_name"))
-            .join(personal_data, personal_data.c.member_id == members.c.id, isouter=True)
+            .join(member_secrets, member_secrets.c.member_id == members.c.id, isouter=True)
+            .join(member_keys, member_keys.c.member_id == members.c.id, isouter=True)
             .join(known_orgs, known_orgs.c.id == members.c.org_id, isouter=True)
             .join(_group, _group.c.id == members.c.group_id, isouter=True))
 
 
-def member_dict(row, reveal_personal: bool = False) -> dict:
+def member_dict(row, vault, reveal: bool = False) -> dict:
+    """The member as callers see it; ``reveal``: whether this caller may see
+    the personal data (decided by ``may_reveal``)."""
     member = dict(row._mapping)
-    if not reveal_personal:
+    erased = member.pop("erased_on") is not None
+    secrets = decrypt_row(vault, member["id"], member.pop("wrapped_key"), member.pop("id_number_ct"),
+                          member.pop("phone_ct"))
+    member.update(secrets if not erased else {"id_number": None, "phone": None})
+    if not reveal:
         member["id_number"] = mask_id_number(member["id_number"])
         member["phone"] = mask_phone(member["phone"])
-    member["personal_revealed"] = bool(reveal_personal)
+        member["birth_date"] = None
+    member["personal_revealed"] = bool(reveal)
+    member["personal_data_erased"] = erased
     member["status_detail"] = {**STATUS_DETAIL, **member["status_detail"]} if member["status_detail"] else None
     training = member["training"]
     member["training"] = {"days": sum(t["days"] for t in training),
@@ -45,11 +81,17 @@ def member_dict(row, reveal_personal: bool = False) -> dict:
     return member
 
 
-def get_member(conn, member_id: str, reveal_personal: bool = False) -> dict:
+def _member_row(conn, member_id: str):
     row = conn.execute(_member_query().where(members.c.id == member_id)).first()
     if row is None:
         raise NotFound(f"member {member_id} does not exist", {"id": member_id})
-    return member_dict(row, reveal_personal)
+    return row
+
+
+def get_member(conn, member_id: str, principal=None, *, vault=None) -> dict:
+    """The member, personal data shown if ``principal`` may see it."""
+    row = _member_row(conn, member_id)
+    return member_dict(row, vault, may_reveal(principal, member_id, lineage(conn, row.org_id)))
 
 
 def _known_org(conn, org_id: str):
@@ -57,8 +99,9 @@ def _known_org(conn, org_id: str):
         raise NotFound(f"organisation {org_id} is not known to the members service", {"org_id": org_id})
 
 
-def list_members(conn, org_id: str, stage: str | None, status: str | None, limit: int, offset: int) -> dict:
-    """Members of a branch (masked), by name."""
+def list_members(conn, org_id: str, stage: str | None, status: str | None, limit: int, offset: int,
+                 principal=None, *, vault=None) -> dict:
+    """Members of a branch, by name; personal data per member as get_member."""
     _known_org(conn, org_id)
     where = [members.c.org_id == org_id]
     if stage is not None:
@@ -68,7 +111,9 @@ def list_members(conn, org_id: str, stage: str | None, status: str | None, limit
     total = conn.execute(select(func.count()).select_from(members).where(*where)).scalar_one()
     rows = conn.execute(_member_query().where(*where).order_by(members.c.name, members.c.id)
                         .limit(limit).offset(offset)).all()
-    return page([member_dict(row) for row in rows], total, limit, offset)
+    branch_lineage = lineage(conn, org_id)
+    return page([member_dict(row, vault, may_reveal(principal, row.id, branch_lineage)) for row in rows],
+                total, limit, offset)
 
 
 DEADLINES = (
@@ -97,3 +142,53 @@ def pipeline_due(conn, org_id: str, as_of: dt.date) -> dict:
     items.sort(key=lambda item: (item["due_on"], item["name"], item["kind"]))
     return {"as_of": as_of, "due": [i for i in items if i["due_on"] >= as_of],
             "overdue": [i for i in items if i["due_on"] < as_of]}
+
+
+def next_deadline(conn, member_id: str) -> dict | None:
+    """The member's soonest pipeline deadline (the columns and conditions of
+    ``pipeline_due``; active members only), or None."""
+    found = []
+    for kind, column, concerns in DEADLINES:
+        due_on = conn.execute(select(column).where(members.c.id == member_id, members.c.status == "active",
+                                                   concerns, column.is_not(None))).scalar()
+        if due_on is not None:
+            found.append({"kind": kind, "due_on": due_on})
+    return min(found, key=lambda item: item["due_on"]) if found else None
+
+
+def open_transfer(conn, store, member_id: str, today: dt.date) -> dict | None:
+    """The member's transfer that is not final (at most one), with its timeline."""
+    transfer_id = conn.execute(select(transfers.c.id).where(
+        transfers.c.member_id == member_id, transfers.c.state.in_(PENDING_TRANSFER_STATES))
+        .order_by(transfers.c.requested_on.desc(), transfers.c.id)).scalar()
+    return None if transfer_id is None else transfer_queries.get_transfer(conn, store, transfer_id, today)
+
+
+def me(conn, store, member_id: str, today: dt.date, principal=None, *, vault=None) -> dict:
+    """A member's summary: the record, the next deadline, the open transfer."""
+    return {"member": get_member(conn, member_id, principal, vault=vault),
+            "next_deadline": next_deadline(conn, member_id),
+            "open_transfer": open_transfer(conn, store, member_id, today)}
+
+
+HIDDEN_UNLESS_REVEALED = ("birth_date",)
+"""Payload fields of the member's events shown only to a caller who may see
+the personal data (the events never carry the ID number or phone)."""
+
+
+def member_history(conn, store, member_id: str, limit: int, offset: int, principal=None) -> dict:
+    """The member's own events, oldest first, as they are on the bus (a
+    transfer's workflow is its own aggregate: get_transfer's timeline)."""
+    envelopes = store.load_stream(conn, member_id)
+    if not envelopes or envelopes[0].aggregate_type != "member":
+        raise NotFound(f"member {member_id} does not exist", {"id": member_id})
+    reveal = may_reveal(principal, member_id, lineage(conn, envelopes[-1].payload.get("org_id")))
+    items = []
+    for envelope in envelopes[offset:offset + limit]:
+        wire = store.catalog.to_wire(envelope)
+        if not reveal:
+            payload = codec.to_jsonable(wire["payload"])
+            wire = {**wire, "payload": {k: (None if k in HIDDEN_UNLESS_REVEALED else v)
+                                        for k, v in payload.items()}}
+        items.append(wire)
+    return page(items, len(envelopes), limit, offset)

@@ -2,29 +2,55 @@
 contract, run one command in one unit of work, answer from the read models;
 and keep the projection of orgs' events the registration rules need.
 
-Nothing here logs request data: ID numbers and phones must not reach a log."""
+Personal data: encrypted under the master key of the container config
+``MASTER_KEY`` (the service refuses to start without a valid one), and shown
+only to a caller whose access token (forwarded by the gateway in the RPC
+context, verified here with ``JWT_SECRET``) may see it: whatever the caller
+says (a ``reveal_personal`` argument is ignored). Nothing here logs request
+data: ID numbers and phones must not reach a log."""
+from nameko.extensions import DependencyProvider
+
 from shared.contracts import members as contract
+from shared.contracts.orgs import EventPageOut, PageIn
 from shared.errors import NotFound
 from shared.nameko_adapter import CallContext, EventSourcing, domain_rpc, event_consumer
 from shared.rpc_io import identifier as _id, out as _out, today as _today, valid as _valid
 
 # The transfer mixin is reached through its module: `nameko run` takes every
 # class with entrypoints found in this module's namespace for a service.
-from . import commands, org_events, projections, queries, transfer_projections, transfer_service
+from . import commands, org_events, personal, projections, queries, transfer_projections, transfer_service
+from .vault import Vault, VaultMisconfigured
+
+
+class PersonalDataVault(DependencyProvider):
+    """The vault of the container's ``MASTER_KEY``; a missing or malformed
+    key stops the container from starting."""
+
+    def setup(self):
+        try:
+            self.vault = Vault.from_config(self.container.config)
+        except VaultMisconfigured as exc:
+            raise VaultMisconfigured(f"members service not started: {exc}") from None
+
+    def get_dependency(self, worker_ctx):
+        return self.vault
 
 
 class MembersService(transfer_service.TransferEntrypoints):
     """Transfers' entrypoints (transfer_service.py) are a mixin."""
     name = "members"
-    kernel = EventSourcing("members", projectors=[projections.project, transfer_projections.project],
+    kernel = EventSourcing("members", projectors=[projections.project, transfer_projections.project,
+                                                  personal.project],
                            metadatas=[projections.metadata])
     ctx = CallContext()
+    vault = PersonalDataVault()
 
     def _read(self):
         return self.kernel.db.connect()
 
-    def _member_out(self, conn, member_id, reveal_personal=False):
-        return _out(contract.MemberOut, queries.get_member(conn, member_id, reveal_personal))
+    def _member_out(self, conn, member_id):
+        """The member as this caller may see it (the verified principal decides)."""
+        return _out(contract.MemberOut, queries.get_member(conn, member_id, self.ctx.principal(), vault=self.vault))
 
     @domain_rpc
     def ping(self):
@@ -35,27 +61,29 @@ class MembersService(transfer_service.TransferEntrypoints):
     def register_member(self, data):
         fields = _valid(contract.RegisterMemberIn, data)
         with self.kernel.unit_of_work() as uow:
-            member_id = commands.register_member(uow, today=_today(), **fields)
+            member_id = commands.register_member(uow, today=_today(), vault=self.vault, **fields)
             return self._member_out(uow.conn, member_id)
 
     @domain_rpc
     def get_member(self, member_id, reveal_personal=False):
-        params = _valid(contract.GetMemberIn, {"reveal_personal": reveal_personal})
+        """``reveal_personal`` is accepted for older callers and ignored."""
+        _valid(contract.GetMemberIn, {"reveal_personal": reveal_personal})
         with self._read() as conn:
-            return self._member_out(conn, _id(member_id), params["reveal_personal"])
+            return self._member_out(conn, _id(member_id))
 
     @domain_rpc
     def update_member(self, member_id, data):
         fields = _valid(contract.UpdateMemberIn, data)
         with self.kernel.unit_of_work() as uow:
-            commands.update_member(uow, _id(member_id), today=_today(), **fields)
+            commands.update_member(uow, _id(member_id), today=_today(), vault=self.vault, **fields)
             return self._member_out(uow.conn, member_id)
 
     @domain_rpc
     def list_members(self, org_id, stage=None, status=None, limit=50, offset=0):
         params = _valid(contract.MemberListIn, {"stage": stage, "status": status, "limit": limit, "offset": offset})
         with self._read() as conn:
-            return _out(contract.MemberPageOut, queries.list_members(conn, _id(org_id, "org_id"), **params))
+            return _out(contract.MemberPageOut, queries.list_members(
+                conn, _id(org_id, "org_id"), **params, principal=self.ctx.principal(), vault=self.vault))
 
     @domain_rpc
     def change_status(self, member_id, data):
@@ -63,6 +91,28 @@ class MembersService(transfer_service.TransferEntrypoints):
         with self.kernel.unit_of_work() as uow:
             commands.change_status(uow, _id(member_id), today=_today(), **fields)
             return self._member_out(uow.conn, member_id)
+
+    # ---- personal data -----------------------------------------------------------
+    @domain_rpc
+    def erase_personal_data(self, member_id, data):
+        fields = _valid(contract.ErasePersonalDataIn, data)
+        with self.kernel.unit_of_work() as uow:
+            commands.erase_personal_data(uow, _id(member_id), today=_today(), **fields)
+            return self._member_out(uow.conn, member_id)
+
+    # ---- history and the member's own summary -------------------------------------
+    @domain_rpc
+    def member_history(self, member_id, limit=50, offset=0):
+        params = _valid(PageIn, {"limit": limit, "offset": offset})
+        with self._read() as conn:
+            return _out(EventPageOut, queries.member_history(conn, self.kernel.store, _id(member_id), **params,
+                                                             principal=self.ctx.principal()))
+
+    @domain_rpc
+    def me(self, member_id):
+        with self._read() as conn:
+            return _out(contract.MeOut, queries.me(conn, self.kernel.store, _id(member_id), _today(),
+                                                   self.ctx.principal(), vault=self.vault))
 
     # ---- the development pipeline -------------------------------------------
     @domain_rpc

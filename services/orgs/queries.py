@@ -54,6 +54,13 @@ def get_org(conn, org_id: str, today: dt.date) -> dict:
     return org_dicts(conn, [_existing_org(conn, org_id)], today)[0]
 
 
+def lineage(conn, org_id: str) -> list[str]:
+    """The organisation's id and its ancestors' ids, nearest first (from its
+    tree path): what the gateway's policy needs to know whose subtree it is in."""
+    path = _existing_org(conn, org_id).path
+    return [part for part in path.strip("/").split("/") if part][::-1]
+
+
 def _visible(include_dissolved: bool):
     return true() if include_dissolved else org_tree.c.status == "active"
 

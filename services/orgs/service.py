@@ -72,6 +72,12 @@ class OrgsService:
             return _out(contract.OrgOut, queries.get_org(uow.conn, org_id, _today()))
 
     @domain_rpc
+    def lineage(self, org_id):
+        """[org_id, parent id, ..., root id]: an organisation never changes parent."""
+        with self._read() as conn:
+            return queries.lineage(conn, _id(org_id, "org_id"))
+
+    @domain_rpc
     def org_history(self, org_id, limit=50, offset=0):
         params = _valid(contract.PageIn, {"limit": limit, "offset": offset})
         with self._read() as conn:

@@ -9,5 +9,6 @@ from . import orgs  # noqa: E402,F401  (registers the orgs events)
 from . import dues  # noqa: E402,F401  (registers the dues events)
 from . import members  # noqa: E402,F401  (registers the members events)
 from . import transfers  # noqa: E402,F401  (registers the transfer events, members' exchange)
+from . import identity  # noqa: E402,F401  (registers the identity events)
 
 __all__ = ["catalog", "EventCatalog", "EventSpec", "InvalidEvent"]

@@ -225,3 +225,12 @@ class ProbationCancelled(_Step):
     member (stage stays probationary, status becomes left)."""
     decided_on = _date()
     reason = fields.String(required=True)
+
+
+@catalog.event("members.personal_data_erased", 1)
+class PersonalDataErased(MemberStateSchema):
+    """The member's ID number and phone were erased: their data key and
+    ciphertexts deleted, unrecoverable (the ID number may be registered
+    again). Carries neither value; the member's earlier events are unchanged."""
+    reason = fields.String(required=True)
+    erased_on = _date()

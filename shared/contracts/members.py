@@ -412,7 +412,17 @@ class MemberListIn(PageIn):
 
 class GetMemberIn(Schema):
     reveal_personal = fields.Boolean(load_default=False, metadata=_describe(
-        "show the ID number and phone unmasked (authorised administrators only)"))
+        "ignored (kept for older callers): the members service decides from the caller's verified "
+        "access token whether personal data is shown"))
+
+
+class ErasePersonalDataIn(Schema):
+    """Erase the member's ID number and phone for good (their data key and
+    ciphertexts are deleted; the ID number may then be registered again)."""
+    reason = _text("why; recorded with the erasure (never the data itself)", 1000, required=True,
+                   example="the person asked for erasure after leaving")
+    erased_on = _date("today if absent")
+    expected_version = _expected_version()
 
 
 class PipelineDueIn(Schema):
@@ -498,13 +508,19 @@ class MemberOut(Schema):
     id = fields.String()
     name = fields.String()
     gender = fields.String()
-    birth_date = fields.Date()
+    birth_date = fields.Date(allow_none=True, metadata=_describe(
+        "null unless personal data is revealed (with it the masked ID number could be worked out)"))
     ethnicity = fields.String()
     education = fields.String()
     employer = fields.String()
-    id_number = fields.String(allow_none=True, metadata=_describe("masked unless revealed", "1101**********0018"))
-    phone = fields.String(allow_none=True, metadata=_describe("masked unless revealed", "138****5678"))
-    personal_revealed = fields.Boolean(metadata=_describe("true when id_number and phone are unmasked"))
+    id_number = fields.String(allow_none=True, metadata=_describe(
+        "masked unless revealed; null once erased", "1101**********0018"))
+    phone = fields.String(allow_none=True, metadata=_describe("masked unless revealed; null once erased",
+                                                              "138****5678"))
+    personal_revealed = fields.Boolean(metadata=_describe(
+        "true when id_number, phone and birth_date are shown: to the member themself, a district admin, "
+        "or an org admin of the member's branch or above (decided from the caller's access token)"))
+    personal_data_erased = fields.Boolean(metadata=_describe("the ID number and phone were erased"))
     org_id = fields.String()
     org_name = fields.String(allow_none=True)
     group_id = fields.String(allow_none=True)
@@ -555,3 +571,22 @@ class PipelineDueOut(Schema):
 
 
 MemberPageOut = page_of(MemberOut, "MemberPageOut")
+
+
+class NextDeadlineOut(Schema):
+    kind = fields.String(metadata=_describe("one of " + ", ".join(DEADLINE_KINDS)))
+    due_on = fields.Date()
+
+
+def _transfer_out():
+    from .transfers import TransferOut  # transfers' contract imports this module
+    return TransferOut()
+
+
+class MeOut(Schema):
+    """A member's own summary in one call."""
+    member = fields.Nested(MemberOut, metadata=_describe("personal data shown by the same rule as get_member"))
+    next_deadline = fields.Nested(NextDeadlineOut, allow_none=True, metadata=_describe(
+        "the member's soonest pipeline deadline (as pipeline_due has it), or null"))
+    open_transfer = fields.Nested(_transfer_out, allow_none=True, metadata=_describe(
+        "the member's transfer that is not final, with its timeline, or null"))

@@ -2,7 +2,10 @@
 
 ``distributed``: each service is its own ``nameko run`` process, with the
 same command and EJIA_* variables as docker-compose.yml, on a throwaway
-RabbitMQ vhost and fresh PostgreSQL databases."""
+RabbitMQ vhost and fresh PostgreSQL databases. Requests are signed in: the
+``api`` session carries a district_admin access token signed with the
+secret the processes are given (EJIA_JWT_SECRET)."""
+import base64
 import os
 import signal
 import socket
@@ -18,8 +21,10 @@ import requests
 ROOT = Path(__file__).resolve().parents[2]
 RABBIT_API = os.environ.get("EJIA_TEST_RABBIT_API", "http://127.0.0.1:15672/api")
 RABBIT_AUTH = ("guest", "guest")
-DISTRIBUTED_SERVICES = ("orgs", "members", "dues", "gateway")
+DISTRIBUTED_SERVICES = ("identity", "orgs", "members", "dues", "gateway")
+DATABASES = ("identity", "orgs", "members", "dues")  # EJIA_<NAME>_DB_URL, as in config/nameko.yaml
 JWT_SECRET = "e2e-jwt-secret-" + uuid.uuid4().hex + uuid.uuid4().hex
+MASTER_KEY = base64.urlsafe_b64encode(os.urandom(32)).decode()  # the members service's, this run only
 
 
 def free_port():
@@ -58,16 +63,18 @@ def rabbit_vhost():
 
 @pytest.fixture(scope="session")
 def platform(rabbit_vhost, tmp_path_factory):
-    """Start orgs, members and the gateway as separate `nameko run` processes; yield the base URL."""
+    """Start identity, orgs, members, dues and the gateway as separate `nameko run` processes;
+    yield the base URL."""
     from sqlalchemy import create_engine, text
     suffix = uuid.uuid4().hex[:8]
     admin_url = "postgresql+psycopg2://postgres@127.0.0.1:5432/postgres"
-    databases = {name: f"ejia_e2e_{name}_{suffix}" for name in ("orgs", "members", "dues")}
+    databases = {name: f"ejia_e2e_{name}_{suffix}" for name in DATABASES}
     port = free_port()
     env = {**os.environ,
            "EJIA_AMQP_URI": f"pyamqp://guest:guest@127.0.0.1:5672/{rabbit_vhost}",
            "EJIA_GATEWAY_ADDRESS": f"127.0.0.1:{port}",
            "EJIA_JWT_SECRET": JWT_SECRET,
+           "EJIA_MASTER_KEY": MASTER_KEY,
            **{f"EJIA_{name.upper()}_DB_URL": f"postgresql+psycopg2://postgres@127.0.0.1:5432/{db}"
               for name, db in databases.items()}}
     logs = tmp_path_factory.mktemp("e2e-logs")
@@ -100,10 +107,22 @@ def platform(rabbit_vhost, tmp_path_factory):
         engine.dispose()
 
 
+def access_token(subject="e2e-admin", role="district_admin", org_id=None, member_id=None) -> str:
+    """An access token the platform accepts (signed with its EJIA_JWT_SECRET)."""
+    from access_helpers import token
+    return token(subject, role, org_id, member_id, secret=JWT_SECRET)
+
+
+def auth_headers(**kwargs) -> dict:
+    return {"Authorization": f"Bearer {access_token(**kwargs)}"}
+
+
 @pytest.fixture
 def api(platform):
+    """Requests to the platform as district_admin ``e2e-tester`` (a fresh
+    token per test: they live 15 minutes)."""
     session = requests.Session()
-    session.headers["X-Actor"] = "e2e-tester"
+    session.headers.update(auth_headers(subject="e2e-tester"))
 
     class Api:
         base = platform
@@ -119,5 +138,14 @@ def api(platform):
 
 @pytest.fixture
 def admin_token():
-    from services.gateway.auth import ADMIN, issue_token
-    return issue_token(JWT_SECRET, "e2e-admin", [ADMIN])
+    """A district_admin's access token."""
+    return access_token("e2e-admin")
+
+
+@pytest.fixture
+def token_for():
+    """token_for(role, org_id=None, member_id=None, subject=None) -> headers."""
+    def make(role, org_id=None, member_id=None, subject=None):
+        return auth_headers(subject=subject or role.replace("_", "-"), role=role, org_id=org_id,
+                            member_id=member_id)
+    return make

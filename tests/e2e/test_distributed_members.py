@@ -3,7 +3,9 @@ distributed platform (separate `nameko run` processes for orgs, members and
 the gateway; RabbitMQ; PostgreSQL). Every rule on the way is tried on both
 sides of its boundary: the refusal is a 422 naming the rule, the next day
 (or the next vote) goes through. Then: founding a branch counts full
-members from members' own events; personal data is masked without a token.
+members from members' own events; personal data is shown only to the member,
+their branch's org_admin or above and the district_admin (masked, birth date
+withheld, for an auditor), and no one reaches it without a valid token.
 
 Rules in depth are unit-tested in tests/unit/members; here each violation
 and the happy path cross the whole platform once."""
@@ -108,7 +110,7 @@ def test_an_applicant_must_be_18_on_the_application_date(api):
     assert member["stage"] == "applicant" and member["applied_on"] == iso(applied)
 
 
-def test_from_application_to_full_member_with_every_rule_enforced(api, admin_token):
+def test_from_application_to_full_member_with_every_rule_enforced(api, admin_token, token_for):
     _, branch = committee_and_branch(api, "发展流程")
     org = branch["id"]
     f1, f2 = (register(api, full_member(org, name)) for name in ("张建国", "李秀英"))
@@ -175,24 +177,32 @@ def test_from_application_to_full_member_with_every_rule_enforced(api, admin_tok
                                            "approved_on": iso(probation_ends + days(20))})
     assert (full["stage"], full["status"], full["full_on"]) == ("full", "active", iso(probation_ends))
 
-    # as anyone sees it later, and as an administrator does
-    seen = api.get(f"/api/v1/members/{mid}").json()
+    # as an auditor sees it later, and as an administrator and the branch's secretary do
+    seen = api.get(f"/api/v1/members/{mid}", headers=token_for("auditor")).json()
     assert seen["stage"] == "full" and seen["personal_revealed"] is False
-    assert seen["id_number"].count("*") == 10 and "*" in seen["phone"]
-    admin = api.get(f"/api/v1/members/{mid}", headers={"Authorization": f"Bearer {admin_token}"}).json()
-    assert admin["personal_revealed"] is True and "*" not in admin["id_number"] + admin["phone"]
-    assert admin["id_number"][-4:] == seen["id_number"][-4:] and admin["phone"] == "13962345678"
-    listed = api.get(f"/api/v1/orgs/{org}/members", params={"stage": "full"}).json()
+    assert seen["id_number"].count("*") == 10 and "*" in seen["phone"] and seen["birth_date"] is None
+    for headers in ({"Authorization": f"Bearer {admin_token}"}, token_for("org_admin", org_id=org)):
+        admin = api.get(f"/api/v1/members/{mid}", headers=headers).json()
+        assert admin["personal_revealed"] is True and "*" not in admin["id_number"] + admin["phone"]
+        assert admin["id_number"][-4:] == seen["id_number"][-4:] and admin["phone"] == "13962345678"
+        assert admin["birth_date"] == "1998-03-10"
+    listed = api.get(f"/api/v1/orgs/{org}/members", params={"stage": "full"}, headers=token_for("auditor")).json()
     assert mid in {m["id"] for m in listed["items"]} and listed["total"] == 3
+    assert not any(m["personal_revealed"] for m in listed["items"])
 
 
-def test_personal_data_needs_a_valid_token(api, admin_token):
+def test_personal_data_needs_a_valid_token(api, admin_token, token_for):
     _, branch = committee_and_branch(api, "个人信息")
     member = register(api, full_member(branch["id"], "孙丽"))
     path = f"/api/v1/members/{member['id']}"
-    masked = api.get(path).json()
+    masked = api.get(path, headers=token_for("auditor")).json()
     assert masked["personal_revealed"] is False and masked["id_number"][4:14] == "*" * 10
+    assert masked["birth_date"] is None
     assert api.get(path, headers={"Authorization": f"Bearer {admin_token}"}).json()["personal_revealed"]
+    assert api.get(path, headers=token_for("member", member_id=member["id"])).json()["personal_revealed"]
+    assert api.get(path, headers=token_for("org_admin", org_id="another-branch")).status_code == 403
+    anonymous = api.get(path, headers={"Authorization": None})
+    assert anonymous.status_code == 401 and anonymous.json()["error"]["code"] == "unauthorized"
     tampered = admin_token[:-3] + ("AAA" if not admin_token.endswith("AAA") else "BBB")
     response = api.get(path, headers={"Authorization": f"Bearer {tampered}"})
     assert response.status_code == 401 and response.json()["error"]["code"] == "unauthorized"

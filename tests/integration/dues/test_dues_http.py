@@ -1,7 +1,9 @@
 """Dues over HTTP: the gateway's dues routes and the dues service in real
 nameko containers (RabbitMQ + PostgreSQL), driven with requests: one
 idempotency key sent 5 times at once is one payment, a wrong amount is a 422
-naming the expected one, amounts are exact strings."""
+naming the expected one, amounts are exact strings. Requests are a
+district_admin's; the orgs service runs too (the gateway's policy asks it for
+the branch's lineage) and the branch is made through it."""
 import datetime as dt
 import socket
 import uuid
@@ -10,12 +12,12 @@ import eventlet
 import pytest
 import requests
 
+from access_helpers import ADMIN, AUTH_CONFIG
 from services.dues.ledger import month_of, month_text
 
 pytestmark = pytest.mark.integration
 
 NOW = month_of(dt.date.today())
-BRANCH = "branch-http-" + uuid.uuid4().hex[:6]
 
 
 def gateway_class():
@@ -31,16 +33,29 @@ def free_port():
 
 
 @pytest.fixture
-def api(dues_config, dues_container, container_factory):
+def api(dues_config, dues_container, container_factory, pg_database_factory):
+    """A session on the gateway, as district_admin; ``api.branch``: a branch
+    the orgs service made (its events reach dues)."""
+    from services.orgs.service import OrgsService
+
     address = f"127.0.0.1:{free_port()}"
-    gateway = container_factory(gateway_class(), {**dues_config, "WEB_SERVER_ADDRESS": address,
+    orgs = container_factory(OrgsService, {**dues_config,
+                                           "DB_URIS": {"orgs": pg_database_factory("ejia_test_dues_orgs")}})
+    orgs.start()
+    gateway = container_factory(gateway_class(), {**dues_config, **AUTH_CONFIG, "WEB_SERVER_ADDRESS": address,
                                                   "GATEWAY_RPC_TIMEOUT": 20})
     gateway.start()
     session = requests.Session()
+    session.headers.update(ADMIN)
     session.url = lambda path: f"http://{address}/api/v1{path}"
+    committee = call(session, "POST", "/orgs", 201, json={"name": "独墅湖党工委", "kind": "committee"})
+    session.branch = call(session, "POST", "/orgs", 201, json={
+        "name": "党费测试党支部", "kind": "branch", "parent_id": committee["id"],
+        "unit": {"name": "党费测试有限公司", "unit_type": "enterprise"}, "full_members": 5})["id"]
     yield session
     session.close()
     gateway.kill()
+    orgs.kill()
 
 
 def call(api, method, path, expect, **kwargs):
@@ -51,10 +66,12 @@ def call(api, method, path, expect, **kwargs):
 
 def member(api, feed, category="employed", base="3000.00"):
     member_id = str(uuid.uuid4())
-    feed.admitted(member_id, BRANCH, dt.date(NOW // 12, NOW % 12 + 1, 1) - dt.timedelta(days=80))
+    feed.admitted(member_id, api.branch, dt.date(NOW // 12, NOW % 12 + 1, 1) - dt.timedelta(days=80))
     deadline = eventlet.Timeout(30)
     try:
-        while api.get(api.url(f"/members/{member_id}/dues"), timeout=10).status_code == 404:
+        # 404: dues has not opened the account yet; 503: the gateway has not
+        # yet heard which branch the member is in (no members service runs to ask)
+        while api.get(api.url(f"/members/{member_id}/dues"), timeout=10).status_code in (404, 503):
             eventlet.sleep(0.05)
     finally:
         deadline.cancel()
@@ -68,7 +85,8 @@ def test_one_key_sent_five_times_at_once_is_one_payment(api, feed):
     body = {"idempotency_key": str(uuid.uuid4()), "member_id": member_id,
             "months": [month_text(NOW - 2), month_text(NOW - 1)], "amount": "30.00"}
     pool = eventlet.GreenPool(5)
-    responses = list(pool.imap(lambda _: requests.post(api.url("/dues/payments"), json=body, timeout=30), range(5)))
+    responses = list(pool.imap(lambda _: requests.post(api.url("/dues/payments"), json=body, headers=ADMIN,
+                                                       timeout=30), range(5)))
     assert [r.status_code for r in responses] == [201] * 5
     assert len({r.text for r in responses}) == 1
     statement = call(api, "GET", f"/members/{member_id}/dues", 200)
@@ -98,5 +116,5 @@ def test_float_looking_amounts_add_up_exactly(api, feed):
         "months": [month_text(NOW - 1), month_text(NOW)], "amount": "0.3"})  # "0.1" + "0.2"
     assert (receipt["dues_amount"], receipt["total"]) == ("0.30", "0.30")
     assert [m["amount"] for m in receipt["months"]] == ["0.10", "0.20"]
-    report = call(api, "GET", f"/orgs/{BRANCH}/dues-report?year={NOW // 12}&month={NOW % 12 + 1}", 200)
+    report = call(api, "GET", f"/orgs/{api.branch}/dues-report?year={NOW // 12}&month={NOW % 12 + 1}", 200)
     assert report["totals"]["collected"] == "0.20" and report["scope"] == "branch"

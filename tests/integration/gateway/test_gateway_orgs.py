@@ -1,12 +1,13 @@
 """The gateway and the orgs service in real nameko containers, on a real
 RabbitMQ (a throwaway vhost) and a real PostgreSQL database, driven over
-HTTP with requests."""
+HTTP with requests, as a signed-in district_admin."""
 import socket
 import uuid
 
 import pytest
 import requests
 
+from access_helpers import ADMIN, AUTH_CONFIG
 from services.gateway.payload import MAX_BODY_BYTES
 from services.gateway.service import GatewayService
 from services.orgs.service import OrgsService
@@ -24,13 +25,13 @@ def free_port():
 def api(rabbit_config, pg_database_factory, container_factory):
     """A requests session on a running gateway + orgs; ``api.url(path)``."""
     address = f"127.0.0.1:{free_port()}"
-    config = {**rabbit_config, "WEB_SERVER_ADDRESS": address, "GATEWAY_RPC_TIMEOUT": 20,
+    config = {**rabbit_config, **AUTH_CONFIG, "WEB_SERVER_ADDRESS": address, "GATEWAY_RPC_TIMEOUT": 20,
               "DB_URIS": {"orgs": pg_database_factory("ejia_test_gw")}}
     containers = [container_factory(cls, config) for cls in (OrgsService, GatewayService)]
     for container in containers:
         container.start()
     session = requests.Session()
-    session.headers.update({"X-Actor": "gateway-test"})
+    session.headers.update(ADMIN)  # subject "district-admin"
     session.url = lambda path: f"http://{address}{path}"
     yield session
     session.close()
@@ -72,7 +73,7 @@ def committee(api):
 def test_founding_a_branch_end_to_end(api):
     correlation = f"found-{uuid.uuid4().hex[:8]}"
     parent = call(api, "POST", "/api/v1/orgs", 201, json={"name": "Dushu Lake Committee", "kind": "committee"},
-                  headers={"X-Correlation-Id": correlation, "X-Actor": "district-admin"})
+                  headers={"X-Correlation-Id": correlation, "X-Actor": "ignored"})
     assert parent["status"] == "active" and parent["kind"] == "committee"
 
     request = call(api, "POST", f"/api/v1/orgs/{parent['id']}/founding-requests", 201, json=founding_request())
@@ -175,7 +176,8 @@ def test_health_docs_and_openapi(api):
     # only orgs runs here: members is named as the service that does not answer
     health = call(api, "GET", "/health", 503)
     assert health["status"] == "degraded"
-    assert health["services"] == {"orgs": "ok", "members": "unavailable", "dues": "unavailable"}
+    assert health["services"] == {"orgs": "ok", "members": "unavailable", "dues": "unavailable",
+                                  "identity": "unavailable"}
     assert "/api/v1/orgs" in call(api, "GET", "/openapi.json", 200)["paths"]
     page = api.get(api.url("/docs"), timeout=10)
     assert page.status_code == 200 and "swagger-ui-bundle.js" in page.text

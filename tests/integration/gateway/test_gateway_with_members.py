@@ -1,6 +1,7 @@
 """The gateway with the members and orgs services in real nameko containers,
 on a real RabbitMQ (a throwaway vhost) and real PostgreSQL databases, driven
-over HTTP: member routes, bearer tokens, personal data, /health."""
+over HTTP: member routes, bearer tokens, personal data by the caller's
+scope, /health. Requests are a district_admin's unless they say otherwise."""
 import datetime as dt
 import socket
 import time
@@ -8,15 +9,16 @@ import time
 import pytest
 import requests
 
+from access_helpers import ADMIN, AUTH_CONFIG, as_role, bearer, token
 from services.demo_members import id_number
-from services.gateway.auth import issue_token
 from services.gateway.service import GatewayService
 from services.members.service import MembersService
+from services.members.vault import new_master_key
 from services.orgs.service import OrgsService
 
 pytestmark = pytest.mark.integration
 
-SECRET = "integration-test-secret-" + "s" * 40
+ANONYMOUS = {"Authorization": None}  # requests drops the session's header
 TODAY = dt.date.today()
 
 
@@ -29,13 +31,15 @@ def free_port():
 @pytest.fixture
 def api(rabbit_config, pg_database_factory, container_factory):
     address = f"127.0.0.1:{free_port()}"
-    config = {**rabbit_config, "WEB_SERVER_ADDRESS": address, "GATEWAY_RPC_TIMEOUT": 20, "JWT_SECRET": SECRET,
+    config = {**rabbit_config, **AUTH_CONFIG, "WEB_SERVER_ADDRESS": address, "GATEWAY_RPC_TIMEOUT": 20,
+              "MASTER_KEY": new_master_key(),
               "DB_URIS": {"orgs": pg_database_factory("ejia_test_gwo"),
                           "members": pg_database_factory("ejia_test_gwm")}}
     containers = [container_factory(cls, config) for cls in (OrgsService, MembersService, GatewayService)]
     for container in containers:
         container.start()
     session = requests.Session()
+    session.headers.update(ADMIN)
     session.url = lambda path: f"http://{address}{path}"
     yield session
     session.close()
@@ -79,25 +83,38 @@ def branch(api):
 
 def test_member_routes_personal_data_and_tokens(api):
     org = branch(api)
-    admin = {"Authorization": "Bearer " + issue_token(SECRET, "organiser-wang", ["admin"])}
-    member = register_when_known(api, person(org["id"], 123))
+    secretary = as_role("org_admin", org["id"], subject="secretary-wang")
+    sent = person(org["id"], 123)
+    member = register_when_known(api, sent)
     assert member["stage"] == "applicant" and member["org_name"] == "纳米科技党支部"
-    assert member["id_number"] == "3205**********1231"[:4] + "*" * 10 + member["id_number"][-4:]
-    assert member["personal_revealed"] is False and "*" in member["phone"]
+    assert member["personal_revealed"] is True  # to the district_admin who registered them
     path = f"/api/v1/members/{member['id']}"
 
-    masked = call(api, "GET", path, 200)
-    assert masked["personal_revealed"] is False and masked["id_number"] != person(org["id"], 123)["id_number"]
-    revealed = call(api, "GET", path, 200, headers=admin)
-    assert (revealed["id_number"], revealed["phone"]) == (person(org["id"], 123)["id_number"], "13912345678")
-    viewer = {"Authorization": "Bearer " + issue_token(SECRET, "viewer", ["viewer"])}
-    assert call(api, "GET", path, 200, headers=viewer)["personal_revealed"] is False
-    expired = issue_token(SECRET, "x", ["admin"], expires_in=dt.timedelta(minutes=-5))
-    error = call(api, "GET", path, 401, headers={"Authorization": f"Bearer {expired}"})["error"]
+    # masked, birth date withheld: an auditor reads the record but never the personal data
+    masked = call(api, "GET", path, 200, headers=as_role("auditor"))
+    assert masked["personal_revealed"] is False and masked["id_number"] != sent["id_number"]
+    assert masked["id_number"] == sent["id_number"][:4] + "*" * 10 + sent["id_number"][-4:]
+    assert "*" in masked["phone"] and masked["birth_date"] is None
+    # shown: the branch's org_admin, the committee above it, the district_admin, the member themself
+    for headers in (secretary, as_role("org_admin", org["parent_id"]), ADMIN,
+                    as_role("member", member_id=member["id"], subject="member-zhou")):
+        revealed = call(api, "GET", path, 200, headers=headers)
+        assert (revealed["id_number"], revealed["phone"], revealed["birth_date"]) == \
+            (sent["id_number"], "13912345678", sent["birth_date"]), headers
+        assert revealed["personal_revealed"] is True
+    # not at all: anonymous, another branch's org_admin, another member, an integration account
+    assert call(api, "GET", path, 401, headers=ANONYMOUS)["error"]["code"] == "unauthorized"
+    for headers in (as_role("org_admin", "some-other-branch"), as_role("member", member_id="someone-else"),
+                    as_role("integration")):
+        assert call(api, "GET", path, 403, headers=headers)["error"]["code"] == "forbidden"
+    expired = token("x", lifetime=-300)
+    error = call(api, "GET", path, 401, headers=bearer(expired))["error"]
     assert error["code"] == "unauthorized" and expired not in str(error)
+    foreign = token(secret="another-secret-" + "y" * 32)
+    assert call(api, "GET", path, 401, headers=bearer(foreign))["error"]["code"] == "unauthorized"
 
-    updated = call(api, "PATCH", path, 200, json={"employer": "生物医药研究院"}, headers=admin)
-    assert updated["employer"] == "生物医药研究院" and updated["personal_revealed"] is False
+    updated = call(api, "PATCH", path, 200, json={"employer": "生物医药研究院"}, headers=secretary)
+    assert updated["employer"] == "生物医药研究院" and updated["personal_revealed"] is True
     talked = call(api, "POST", path + "/pipeline/record-talk", 200,
                   json={"talked_by": "王芳", "talked_on": TODAY.isoformat()})
     assert talked["talk"]["talked_by"] == "王芳"
@@ -109,9 +126,12 @@ def test_member_routes_personal_data_and_tokens(api):
     lost = call(api, "POST", path + "/status", 200, json={"status": "lost_contact", "reason": "电话无人接听"})
     assert lost["status"] == "lost_contact"
 
-    page = call(api, "GET", f"/api/v1/orgs/{org['id']}/members", 200, params={"stage": "activist"},
-                headers=admin)
-    assert page["total"] == 1 and page["items"][0]["personal_revealed"] is False
+    listed = f"/api/v1/orgs/{org['id']}/members"
+    page = call(api, "GET", listed, 200, params={"stage": "activist"}, headers=secretary)
+    assert page["total"] == 1 and page["items"][0]["personal_revealed"] is True
+    audited = call(api, "GET", listed, 200, params={"stage": "activist"}, headers=as_role("auditor"))
+    assert audited["total"] == 1 and audited["items"][0]["personal_revealed"] is False
+    assert audited["items"][0]["birth_date"] is None
     due = call(api, "GET", f"/api/v1/orgs/{org['id']}/pipeline/due", 200, params={"as_of": TODAY.isoformat()})
     assert due["as_of"] == TODAY.isoformat() and isinstance(due["due"], list)
     assert call(api, "GET", "/api/v1/orgs/no-such-org/members", 404)["error"]["code"] == "not_found"
@@ -123,15 +143,15 @@ def test_member_routes_personal_data_and_tokens(api):
 
 
 def test_the_token_subject_is_the_actor_of_the_events(api):
-    token = issue_token(SECRET, "organiser-li", [])
     committee = call(api, "POST", "/api/v1/orgs", 201, json={"name": "月亮湾党工委", "kind": "committee"},
-                     headers={"Authorization": f"Bearer {token}", "X-Actor": "ignored"})
+                     headers={**bearer(token("organiser-li")), "X-Actor": "ignored"})
     history = call(api, "GET", f"/api/v1/orgs/{committee['id']}/history", 200)
     assert history["items"][0]["actor"] == "organiser-li"
 
 
 def test_health_probes_orgs_and_members(api):
-    health = call(api, "GET", "/health", 503)  # dues does not run in this test
-    assert health["services"] == {"members": "ok", "orgs": "ok", "dues": "unavailable"}
-    spec = call(api, "GET", "/openapi.json", 200)
+    health = call(api, "GET", "/health", 503, headers=ANONYMOUS)  # dues and identity do not run here
+    assert health["services"] == {"members": "ok", "orgs": "ok", "dues": "unavailable",
+                                  "identity": "unavailable"}
+    spec = call(api, "GET", "/openapi.json", 200, headers=ANONYMOUS)
     assert "/api/v1/members/{member_id}/pipeline/admission-vote" in spec["paths"]

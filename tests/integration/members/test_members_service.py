@@ -11,10 +11,12 @@ from members_it_helpers import known_to_members, publish_raw, wait_for
 from shared.dates import add_months
 from services.members.org_events import known_orgs
 from shared import codec
+from shared.access import DISTRICT_ADMIN, Grant, Principal
 from shared.contracts.members import id_number_check_digit
 from shared.errors import Conflict, InvalidInput, NotFound, RuleViolation
 from shared.tables import events, inbox, outbox
 
+DISTRICT = Principal("district-admin", (Grant(DISTRICT_ADMIN),))
 UNIT = {"name": "Nano Tech Co.", "unit_type": "enterprise", "address": "1 Lake Road"}
 DAY = dt.timedelta(days=1)
 
@@ -47,7 +49,7 @@ def found_tree(orgs, members, name="Nano Tech Branch"):
     return root, branch, group
 
 
-def test_a_person_goes_from_application_to_full_member_over_rpc(orgs, members, members_db):
+def test_a_person_goes_from_application_to_full_member_over_rpc(orgs, members, members_as, members_db):
     today = dt.date.today()
     _, branch, group = found_tree(orgs, members)
     branch_id = branch["id"]
@@ -98,7 +100,8 @@ def test_a_person_goes_from_application_to_full_member_over_rpc(orgs, members, m
     assert (confirmed["stage"], confirmed["full_on"], confirmed["version"]) == \
         ("full", probation_ends_on.isoformat(), 12)
 
-    member = members.get_member(member_id, reveal_personal=True)
+    assert members.get_member(member_id, reveal_personal=True)["personal_revealed"] is False  # no token: masked
+    member = members_as(DISTRICT).get_member(member_id)
     assert member["id_number"] == id_number(dt.date(1996, 5, 4), "123") and member["personal_revealed"] is True
     assert [s["member_id"] for s in member["sponsors"]] == [sponsor_a["id"], sponsor_b["id"]]
     assert member["training"]["days"] == 3 and member["political_review"]["passed"] is True

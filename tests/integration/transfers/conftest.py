@@ -2,13 +2,14 @@ import pytest
 from sqlalchemy import create_engine
 
 from services.members.service import MembersService
+from services.members.vault import new_master_key
 from services.orgs.service import OrgsService
 from transfers_it_helpers import rpc_proxy
 
 @pytest.fixture
 def transfers_config(rabbit_config, pg_database_factory):
     """A throwaway RabbitMQ vhost and fresh PostgreSQL databases for members and orgs."""
-    return {**rabbit_config, "max_workers": 20,
+    return {**rabbit_config, "max_workers": 20, "MASTER_KEY": new_master_key(),
             "DB_URIS": {"members": pg_database_factory("ejia_test_tmembers"),
                         "orgs": pg_database_factory("ejia_test_torgs")}}
 

@@ -2,7 +2,7 @@
 HTTP, with the gateway, members and orgs in real nameko containers on
 RabbitMQ and PostgreSQL: the scenarios of tests/e2e/test_transfers.py, run
 here against ``GatewayService`` with the ``TransfersApi`` mixin (whether or
-not the gateway already includes it)."""
+not the gateway already includes it), as a signed-in district_admin."""
 import importlib.util
 import socket
 from pathlib import Path
@@ -10,9 +10,11 @@ from pathlib import Path
 import pytest
 import requests
 
+from access_helpers import ADMIN, AUTH_CONFIG
 from services.gateway.service import GatewayService
 from services.gateway.transfers_api import TransfersApi
 from services.members.service import MembersService
+from services.members.vault import new_master_key
 from services.orgs.service import OrgsService
 
 pytestmark = pytest.mark.integration
@@ -35,13 +37,15 @@ def free_port():
 @pytest.fixture
 def api(rabbit_config, pg_database_factory, container_factory):
     address = f"127.0.0.1:{free_port()}"
-    config = {**rabbit_config, "WEB_SERVER_ADDRESS": address, "GATEWAY_RPC_TIMEOUT": 20, "max_workers": 20,
+    config = {**rabbit_config, **AUTH_CONFIG, "WEB_SERVER_ADDRESS": address, "GATEWAY_RPC_TIMEOUT": 20,
+              "max_workers": 20,
+              "MASTER_KEY": new_master_key(),
               "DB_URIS": {"orgs": pg_database_factory("ejia_test_tho"),
                           "members": pg_database_factory("ejia_test_thm")}}
     for cls in (OrgsService, MembersService, TransfersGateway):
         container_factory(cls, config).start()
     session = requests.Session()
-    session.headers["X-Actor"] = "http-tester"
+    session.headers.update(ADMIN)
 
     class Api:
         def __getattr__(self, method):

@@ -1,6 +1,10 @@
 """Gateway unit tests: entrypoints called directly (nameko's worker_factory)
-with werkzeug requests and fake orgs and members RPC proxies; or the gateway
-in a container over kombu's in-memory transport (no broker)."""
+with werkzeug requests, fake orgs, members, dues and identity RPC proxies, a
+real ``Authenticator`` (the tests' secret) and a fixed scope index; or the
+gateway in a container over kombu's in-memory transport (no broker).
+
+``call`` sends a district_admin's token unless the test gives its own
+Authorization header or asks for an ``anonymous`` request."""
 import io
 import json
 import socket
@@ -11,8 +15,9 @@ from nameko.testing.services import worker_factory
 from werkzeug.test import EnvironBuilder
 from werkzeug.wrappers import Request
 
-from gateway_helpers import SECRET
+from gateway_helpers import ADMIN, AUTH_CONFIG, SECRET
 from services.gateway.auth import Authenticator
+from services.gateway.scope import TransferSides
 from services.gateway.service import GatewayService
 from shared.nameko_adapter import prepare_memory_transport
 
@@ -66,17 +71,67 @@ def dues():
 
 
 @pytest.fixture
-def gateway(orgs, members, dues):
-    return worker_factory(GatewayService, orgs=orgs, members=members, dues=dues, auth=Authenticator(SECRET),
-                          config={"GATEWAY_RPC_TIMEOUT": 1.0})
+def identity():
+    return mock.Mock(name="identity")
+
+
+DISTRICT_ROOT = "d0"
+"""The root of every lineage ``FixedScope`` answers."""
+
+
+class FixedScope:
+    """The gateway's ``ScopeIndex`` with fixed answers: every organisation
+    sits directly under the district committee ``d0`` (its lineage is
+    ``(org_id, "d0")``; ``d0``'s own is ``("d0",)``), every member is in
+    branch ``b1``, every founding request was made to ``o1``, and every
+    transfer moves ``m1`` from ``b1`` to ``b2``. It never calls a proxy."""
+
+    def __init__(self):
+        self.applied = []
+
+    def apply(self, event):
+        self.applied.append(event)
+
+    def lineage(self, org_id, orgs):
+        return (org_id,) if org_id == DISTRICT_ROOT else (org_id, DISTRICT_ROOT)
+
+    def parent_lineage(self, org_id, orgs):
+        return self.lineage(org_id, orgs)[1:]
+
+    def member_org(self, member_id, members):
+        return "b1"
+
+    def founding_parent(self, request_id, orgs):
+        return "o1"
+
+    def transfer(self, transfer_id, members):
+        return TransferSides("m1", "b1", "b2")
+
+
+@pytest.fixture
+def scope():
+    return FixedScope()
+
+
+@pytest.fixture
+def gateway(orgs, members, dues, identity, scope):
+    return worker_factory(GatewayService, orgs=orgs, members=members, dues=dues, identity=identity,
+                          auth=Authenticator(SECRET), scope=scope,
+                          config={"GATEWAY_RPC_TIMEOUT": 1.0, **AUTH_CONFIG})
 
 
 @pytest.fixture
 def call(gateway):
-    """call("create_org", "POST", "/api/v1/orgs", json_body={...}, org_id=...) -> Reply."""
+    """call("create_org", "POST", "/api/v1/orgs", json_body={...}, org_id=...) -> Reply.
+
+    As a district_admin unless ``headers`` has its own Authorization or
+    ``anonymous=True``."""
 
     def do(entrypoint, method="GET", path="/", *, json_body=None, data=None, headers=None,
-           query=None, chunked=False, **path_values):
+           query=None, chunked=False, anonymous=False, **path_values):
+        headers = dict(headers or {})
+        if not anonymous and "Authorization" not in headers:
+            headers = {**ADMIN, **headers}
         request = make_request(method, path, json_body=json_body, data=data, headers=headers,
                                query=query, chunked=chunked)
         return Reply(getattr(gateway, entrypoint)(request, **path_values))
@@ -94,6 +149,6 @@ def memory_config():
             sock.bind(("127.0.0.1", 0))
             port = sock.getsockname()[1]
         return {"AMQP_URI": "memory://", "WEB_SERVER_ADDRESS": f"127.0.0.1:{port}",
-                "GATEWAY_HEALTH_TIMEOUT": 0.5, "GATEWAY_RPC_TIMEOUT": 5, "JWT_SECRET": SECRET}
+                "GATEWAY_HEALTH_TIMEOUT": 0.5, "GATEWAY_RPC_TIMEOUT": 5, **AUTH_CONFIG}
 
     return make

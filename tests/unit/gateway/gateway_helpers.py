@@ -1,13 +1,26 @@
 """Helpers of the gateway unit tests (a uniquely named module: the test
-folders have no __init__.py)."""
-from services.gateway.auth import issue_token
+folders have no __init__.py). Tokens come from tests/access_helpers.py, so
+the unit gateway is configured with the same secret as every other test
+platform."""
+import jwt
 
-SECRET = "unit-test-secret-" + "x" * 48  # 64+ bytes: no key-length warning for HS512 either
+from access_helpers import ADMIN, AUTH_CONFIG, MASTER_KEY, SECRET, as_role, bearer, principal, token  # noqa: F401
+from shared.access import ALGORITHM, AUDIENCE, ISSUER
 
 
-def token(subject="admin-1", roles=("admin",), secret=SECRET, **kwargs) -> str:
-    return issue_token(secret, subject, roles, **kwargs)
+def claims_token(claims, secret=SECRET, algorithm=ALGORITHM) -> str:
+    """A JWT with exactly ``claims`` (for tokens ``issue_access_token`` would
+    never make)."""
+    return jwt.encode(claims, secret, algorithm=algorithm)
 
 
-def bearer(value: str) -> dict:
-    return {"Authorization": f"Bearer {value}"}
+def standard_claims(now, **overrides) -> dict:
+    """The claims of a valid district_admin token issued at ``now`` (a
+    datetime) for 15 minutes; ``overrides`` replace or (value None) remove them."""
+    import datetime as dt
+
+    claims = {"iss": ISSUER, "aud": AUDIENCE, "sub": "district-admin", "name": "district-admin",
+              "roles": [{"role": "district_admin", "org_id": None}],
+              "iat": now, "exp": now + dt.timedelta(minutes=15)}
+    claims.update(overrides)
+    return {name: value for name, value in claims.items() if value is not None}

@@ -37,19 +37,22 @@ def test_health_is_degraded_when_no_service_answers_and_probes_them_at_once(cont
     response = requests.get("http://" + config["WEB_SERVER_ADDRESS"] + "/health", timeout=10)
     assert response.status_code == 503
     assert response.json() == {"status": "degraded", "service": "gateway",
-                               "services": {"dues": "timeout", "members": "timeout",
-                                                "orgs": "timeout"}}
+                               "services": {"dues": "timeout", "identity": "timeout",
+                                                "members": "timeout", "orgs": "timeout"}}
     assert time.monotonic() - started < 0.5 * 2  # one timeout (0.5 s), not one per service
 
 
-def test_every_rpc_proxy_of_the_gateway_is_probed(gateway, orgs, members, dues):
-    assert health.service_proxies(gateway) == {"orgs": orgs, "members": members, "dues": dues}
+def test_every_rpc_proxy_of_the_gateway_is_probed(gateway, orgs, members, dues, identity):
+    assert health.service_proxies(gateway) == {"orgs": orgs, "members": members, "dues": dues,
+                                               "identity": identity}
 
 
-def test_one_service_down_is_named(gateway, orgs, members, dues):
+def test_one_service_down_is_named(gateway, orgs, members, dues, identity):
     orgs.ping.return_value = "pong"
     dues.ping.return_value = "pong"
+    identity.ping.return_value = "pong"
     members.ping.side_effect = UnknownService("members")
     response = health.health_response(health.service_proxies(gateway), 0.5)
     assert response.status_code == 503
-    assert response.get_json()["services"] == {"dues": "ok", "members": "unavailable", "orgs": "ok"}
+    assert response.get_json()["services"] == {"dues": "ok", "identity": "ok", "members": "unavailable",
+                                               "orgs": "ok"}

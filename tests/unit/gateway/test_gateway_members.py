@@ -1,9 +1,11 @@
 """The member routes: thin calls to the members service, bodies and query
 parameters checked against the members contracts first; one route per
-pipeline step; personal data revealed to authorised callers only."""
+pipeline step; personal data: the members service decides from the caller's
+token, which the gateway forwards (the policy table lets only callers whose
+scope covers the member read it at all)."""
 import pytest
 
-from gateway_helpers import bearer, token
+from gateway_helpers import as_role, bearer, token
 from services.gateway.members_api import PIPELINE_HANDLERS, STEP_EXAMPLES
 from shared.contracts import members as contracts
 from shared.errors import NotFound, RuleViolation
@@ -18,10 +20,17 @@ REGISTER = {
 
 def test_register_passes_the_body_as_sent_and_answers_201(call, members, gateway):
     members.register_member.return_value = MEMBER
-    reply = call("register_member", "POST", "/api/v1/members", json_body=REGISTER, headers={"X-Actor": "clerk"})
+    reply = call("register_member", "POST", "/api/v1/members", json_body=REGISTER,
+                 headers={**as_role("org_admin", "b1", subject="clerk"), "X-Actor": "someone-else"})
     assert reply.status == 201 and reply.json == MEMBER
     members.register_member.assert_called_once_with(REGISTER)
     assert gateway.ctx.set.call_args.kwargs["actor"] == "clerk"
+
+
+def test_registering_in_another_branch_is_403(call, members):
+    reply = call("register_member", "POST", "/api/v1/members", json_body=REGISTER, headers=as_role("org_admin", "b2"))
+    assert reply.status == 403
+    members.register_member.assert_not_called()
 
 
 def test_a_bad_id_number_is_400_naming_it_without_repeating_it(call, members):
@@ -48,25 +57,35 @@ def test_a_rule_violation_from_members_is_422_naming_the_rule(call, members):
     assert reply.error["rule"] == "members.pipeline.min_age" and reply.error["code"] == "rule_violation"
 
 
-@pytest.mark.parametrize("headers, revealed", [
-    ({}, False),
-    (bearer(token(roles=["admin"])), True),
-    (bearer(token(roles=["personal_data"])), True),
-    (bearer(token(roles=["secretary", "viewer"])), False),
-    (bearer(token(roles=[])), False),
+@pytest.mark.parametrize("role, org_id, member_id, status", [
+    ("district_admin", None, None, 200),
+    ("org_admin", "b1", None, 200),  # the member's branch (FixedScope: every member is in b1)
+    ("org_admin", "d0", None, 200),  # the committee above it
+    ("auditor", None, None, 200),  # reads, masked (the members service decides)
+    ("member", None, "m1", 200),  # themself
+    ("member", None, "m2", 403),  # someone else
+    ("org_admin", "b2", None, 403),  # another branch
+    ("integration", None, None, 403),
 ])
-def test_personal_data_is_revealed_only_to_the_authorised(call, members, headers, revealed):
+def test_the_callers_token_goes_to_the_members_service_which_decides_on_personal_data(
+        call, gateway, members, role, org_id, member_id, status):
     members.get_member.return_value = MEMBER
-    reply = call("get_member", "GET", "/api/v1/members/m1", member_id="m1", headers=headers)
-    assert reply.status == 200
-    members.get_member.assert_called_once_with("m1", reveal_personal=revealed)
+    value = token(role.replace("_", "-"), role, org_id, member_id)
+    reply = call("get_member", "GET", "/api/v1/members/m1", member_id="m1", headers=bearer(value))
+    assert reply.status == status
+    if status == 200:
+        members.get_member.assert_called_once_with("m1")  # no reveal flag: only the token decides
+        assert gateway.ctx.set.call_args.kwargs["access_token"] == value
+    else:
+        members.get_member.assert_not_called()
 
 
 def test_a_query_cannot_ask_for_personal_data(call, members):
     members.get_member.return_value = MEMBER
-    reply = call("get_member", "GET", "/api/v1/members/m1", member_id="m1", query={"reveal_personal": "true"})
+    reply = call("get_member", "GET", "/api/v1/members/m1", member_id="m1", query={"reveal_personal": "true"},
+                 headers=as_role("auditor"))
     assert reply.status == 200  # the parameter is ignored: only a token decides
-    members.get_member.assert_called_once_with("m1", reveal_personal=False)
+    members.get_member.assert_called_once_with("m1")
 
 
 def test_an_unknown_member_is_404(call, members):

@@ -8,6 +8,7 @@ from services.gateway.openapi import build_spec
 from services.gateway.service import GatewayService
 from shared.contracts import members as member_contracts
 from shared.contracts import dues as dues_contracts
+from shared.contracts import identity as identity_contracts
 from shared.contracts import orgs as contracts
 from shared.contracts import transfers as transfer_contracts
 
@@ -72,6 +73,20 @@ ROUTES = [
     ("post", "/api/v1/transfers/{transfer_id}/withdraw", "200", "WithdrawTransferIn"),
     ("put", "/api/v1/members/{member_id}/dues-base", "200", "SetDuesBaseIn"),
     ("put", "/api/v1/orgs/{org_id}/dues-base-policy", "200", "BasePolicyIn"),
+    # sign-in, the caller's own account, accounts and roles
+    ("post", "/api/v1/auth/token", "200", "TokenIn"),
+    ("post", "/api/v1/auth/refresh", "200", "RefreshIn"),
+    ("post", "/api/v1/auth/logout", "200", "LogoutIn"),
+    ("get", "/api/v1/me", "200", None),
+    ("post", "/api/v1/me/password", "200", "OwnPasswordIn"),
+    ("get", "/api/v1/accounts", "200", None),
+    ("post", "/api/v1/accounts", "201", "CreateAccountIn"),
+    ("get", "/api/v1/accounts/{username}", "200", None),
+    ("post", "/api/v1/accounts/{username}/roles", "200", "RoleIn"),
+    ("post", "/api/v1/accounts/{username}/roles/revoke", "200", "RoleIn"),
+    ("post", "/api/v1/accounts/{username}/disable", "200", "DisableAccountIn"),
+    ("get", "/api/v1/members/{member_id}/history", "200", None),
+    ("post", "/api/v1/members/{member_id}/erase-personal-data", "200", "ErasePersonalDataIn"),
     ("get", "/health", "200", None),
     ("get", "/openapi.json", "200", None),
     ("get", "/docs", "200", None),
@@ -202,20 +217,38 @@ def test_every_member_route_has_a_request_example_its_schema_accepts(spec):
             assert "example" in content, (method, path)
         if "example" in content:
             schema = next(getattr(module, body) for module in (member_contracts, contracts, dues_contracts,
-                                                                 transfer_contracts) if hasattr(module, body))
+                                                                 transfer_contracts, identity_contracts)
+                          if hasattr(module, body))
             assert schema().validate(content["example"]) == {}, (method, path)
             checked += 1
     assert checked >= 17
 
 
-def test_bearer_tokens_are_documented_and_optional(spec):
+PUBLIC_OPERATIONS = {("post", "/api/v1/auth/token"), ("post", "/api/v1/auth/refresh"),
+                     ("post", "/api/v1/auth/logout")}
+"""The API operations open without a token (besides /health, /openapi.json, /docs)."""
+
+
+def test_bearer_tokens_are_documented_and_required_except_on_the_public_routes(spec):
     scheme = spec["components"]["securitySchemes"]["bearer"]
     assert (scheme["type"], scheme["scheme"], scheme["bearerFormat"]) == ("http", "bearer", "JWT")
-    assert spec["security"] == [{}, {"bearer": []}]  # anonymous, or a bearer token
+    assert spec["security"] == [{"bearer": []}]  # a bearer token, unless an operation says otherwise
+    assert "Actor" not in spec["components"].get("parameters", {})  # X-Actor names no one any more
     for path, item in spec["paths"].items():
         if path.startswith("/api/"):
             for method, operation in item.items():
-                if method in HTTP_METHODS:
+                if method not in HTTP_METHODS:
+                    continue
+                assert operation["x-ejia-policy"], (method, path)
+                assert "X-Actor" not in json.dumps(operation), (method, path)
+                if (method, path) in PUBLIC_OPERATIONS:
+                    assert operation["security"] == [{}], (method, path)
+                    assert "403" not in operation["responses"], (method, path)
+                else:
+                    assert "security" not in operation, (method, path)
                     assert operation["responses"]["401"] == {"$ref": "#/components/responses/Unauthorized"}
+                    assert operation["responses"]["403"] == {"$ref": "#/components/responses/Forbidden"}
     get_member = spec["paths"]["/api/v1/members/{member_id}"]["get"]
-    assert "personal_data" in get_member["description"] and "admin" in get_member["description"]
+    assert "org_admin" in get_member["description"] and "district_admin" in get_member["description"]
+    assert "personal_data" not in get_member["description"]
+    assert get_member["x-ejia-policy"] == "read Member() or the member themself"

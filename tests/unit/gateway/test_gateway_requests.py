@@ -1,32 +1,35 @@
 """Reading requests: JSON object bodies, size limit, contract validation,
-query parameters, actor and correlation id."""
+query parameters, actor (the token's subject) and correlation id."""
 import uuid
 
 import pytest
 
+from gateway_helpers import SECRET, bearer, token
 from services.gateway.payload import MAX_BODY_BYTES
+from shared.access import Principal, issue_access_token
 
 ORG = {"name": "Dushu Lake Committee", "kind": "committee"}
 
 
 def test_a_valid_body_reaches_the_service_as_sent_and_answers_201(call, orgs, gateway):
     orgs.create_org.return_value = {"id": "o1", **ORG}
+    value = token("admin-7")
     reply = call("create_org", "POST", "/api/v1/orgs", json_body=ORG,
-                 headers={"X-Actor": "admin-7", "X-Correlation-Id": "req-42"})
+                 headers={**bearer(value), "X-Correlation-Id": "req-42"})
     assert reply.status == 201
     assert reply.headers["Content-Type"] == "application/json; charset=utf-8"
     assert reply.json == {"id": "o1", **ORG}
     orgs.create_org.assert_called_once_with(ORG)
-    gateway.ctx.set.assert_called_once_with(actor="admin-7", correlation_id="req-42")
+    gateway.ctx.set.assert_called_once_with(actor="admin-7", correlation_id="req-42", access_token=value)
     assert reply.headers["X-Correlation-Id"] == "req-42"
 
 
-def test_without_headers_the_actor_is_anonymous_and_a_correlation_id_is_made(call, gateway, orgs):
+def test_without_a_correlation_header_one_is_made_and_the_actor_is_the_token_subject(call, gateway, orgs):
     orgs.get_org.return_value = {"id": "o1"}
-    reply = call("get_org", "GET", "/api/v1/orgs/o1", org_id="o1")
+    reply = call("get_org", "GET", "/api/v1/orgs/o1", org_id="o1")  # a district-admin token, no other header
     assert reply.status == 200
     kwargs = gateway.ctx.set.call_args.kwargs
-    assert kwargs["actor"] == "anonymous"
+    assert kwargs["actor"] == "district-admin"
     assert uuid.UUID(kwargs["correlation_id"])
     assert reply.headers["X-Correlation-Id"] == kwargs["correlation_id"]
     orgs.get_org.assert_called_once_with("o1")
@@ -197,10 +200,22 @@ def test_due_elections_within_days(call, orgs):
 
 
 def test_an_actor_too_long_to_record_is_refused_not_cut(call, orgs):
-    reply = call("get_org", "GET", "/api/v1/orgs/o1", org_id="o1", headers={"X-Actor": "a" * 101})
-    assert reply.status == 400
-    assert list(reply.error["fields"]) == ["X-Actor"]
-    orgs.get_org.assert_not_called()
+    """The events keep 100 characters of actor: a token whose subject is
+    longer is refused (it could never be recorded whole)."""
+    orgs.get_org.return_value = {}
+    ok = call("get_org", "GET", "/x", org_id="o1", headers=bearer(token("a" * 100)))
+    assert ok.status == 200
+    long_subject = issue_access_token(SECRET, Principal("a" * 101, ()))
+    reply = call("get_org", "GET", "/api/v1/orgs/o1", org_id="o1", headers=bearer(long_subject))
+    assert reply.status == 401 and reply.error["code"] == "unauthorized"
+    assert orgs.get_org.call_count == 1
+
+
+def test_an_x_actor_header_is_ignored(call, gateway, orgs):
+    orgs.get_org.return_value = {}
+    reply = call("get_org", "GET", "/x", org_id="o1", headers={"X-Actor": "a" * 101})
+    assert reply.status == 200
+    assert gateway.ctx.set.call_args.kwargs["actor"] == "district-admin"
 
 
 def test_a_correlation_id_up_to_128_characters_is_kept(call, gateway, orgs):

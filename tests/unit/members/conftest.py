@@ -1,6 +1,6 @@
 import pytest
 
-from services.members import projections
+from services.members import personal, projections, transfer_projections
 from shared.catalog import catalog
 from shared.database import Database
 from shared.store import EventStore, UnitOfWork
@@ -15,7 +15,7 @@ def db(tmp_path):
 
 @pytest.fixture
 def store():
-    return EventStore("members", catalog, [projections.project])
+    return EventStore("members", catalog, [projections.project, transfer_projections.project, personal.project])
 
 
 @pytest.fixture

@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 from members_builders import TIMELINE, TODAY, VOTE, make_id_number
 from services.members import commands, org_events, personal, projections, queries
 from shared import codec
+from shared.access import DISTRICT_ADMIN, Grant, Principal
 from shared.envelope import Envelope
 from shared.errors import Conflict, InvalidInput, NotFound, RuleViolation
 from shared.inbox import Inbox
@@ -17,6 +18,7 @@ from shared.tables import events, inbox, outbox
 
 D = dt.date
 T = TIMELINE
+DISTRICT = Principal("district-admin", (Grant(DISTRICT_ADMIN),))
 UNIT = {"name": "Nano Tech Co.", "unit_type": "enterprise", "address": None}
 
 
@@ -121,15 +123,17 @@ def test_personal_data_is_stored_apart_from_events_and_masked(run, read, db, tre
     member_id = register(run)
     id_number = make_id_number()
     with db.connect() as conn:
-        stored = conn.execute(select(personal.personal_data)).all()
+        stored = conn.execute(select(personal.member_secrets)).all()
         bodies = [row.payload for row in conn.execute(select(events.c.payload))]
         bodies += [row.body for row in conn.execute(select(outbox.c.body))]
-    assert [(r.member_id, r.id_number, r.phone) for r in stored] == [(member_id, id_number, "13812345678")]
+    assert [r.member_id for r in stored] == [member_id]
+    assert all(id_number.encode() not in bytes(r.id_number) and b"13812345678" not in bytes(r.phone)
+               for r in stored)
     assert bodies and not any(id_number in body or "13812345678" in body for body in bodies)
     masked = read(queries.get_member, member_id)
-    assert (masked["id_number"], masked["phone"], masked["personal_revealed"]) == \
-        ("3205**********" + id_number[-4:], "138****5678", False)
-    revealed = read(queries.get_member, member_id, reveal_personal=True)
+    assert (masked["id_number"], masked["phone"], masked["personal_revealed"], masked["birth_date"]) == \
+        ("3205**********" + id_number[-4:], "138****5678", False, None)
+    revealed = read(queries.get_member, member_id, DISTRICT)
     assert (revealed["id_number"], revealed["phone"], revealed["personal_revealed"]) == \
         (id_number, "13812345678", True)
     assert (masked["org_name"], masked["stage"], masked["talk_due_on"], masked["version"]) == \
@@ -160,7 +164,7 @@ def test_an_update_changes_personal_data_in_the_same_transaction(run, read, db, 
     changed = run(commands.update_member, member_id, today=TODAY, phone="13987654321", group_id="group-1",
                   expected_version=1)
     assert changed == ["phone", "group_id"]
-    member = read(queries.get_member, member_id, reveal_personal=True)
+    member = read(queries.get_member, member_id, DISTRICT)
     assert (member["phone"], member["group_id"], member["group_name"], member["version"]) == \
         ("13987654321", "group-1", "Lab Group", 2)
     with db.connect() as conn:
