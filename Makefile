@@ -31,6 +31,7 @@ bench: venv services
 	$(VPY) bench/outbox.py
 	$(VPY) bench/members.py
 	$(VPY) bench/dues.py
+	$(VPY) bench/gateway.py
 
 clean:
 	rm -rf $(VENV) data

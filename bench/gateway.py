@@ -252,6 +252,49 @@ def owed_for(statement: dict, month: str) -> str:
 
 # ---- what is timed ----------------------------------------------------------------------
 
+TICK = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_seconds(pid: int) -> float:
+    """utime + stime of a process (and its reaped children), from /proc."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    except OSError:
+        return 0.0
+    return sum(int(x) for x in fields[11:15]) / TICK
+
+
+def cpu_by_command(names: tuple) -> float:
+    """The CPU of every process whose command is one of ``names`` (postgres
+    backends, RabbitMQ's beam): shared with whatever else uses the servers."""
+    total = 0.0
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            with contextlib.suppress(OSError):
+                if (entry / "comm").read_text().strip() in names:
+                    total += cpu_seconds(int(entry.name))
+    return total
+
+
+class CpuMeter:
+    """CPU seconds of each platform process, the servers and this client
+    between two readings."""
+
+    def __init__(self, pids: dict):
+        self.pids = pids
+
+    def read(self) -> dict:
+        reading = {name: cpu_seconds(pid) for name, pid in self.pids.items()}
+        reading["postgres"] = cpu_by_command(("postgres",))
+        reading["rabbitmq"] = cpu_by_command(("beam.smp",))
+        reading["bench client"] = sum(os.times()[:2])
+        return reading
+
+    @staticmethod
+    def per_request(before: dict, after: dict, requests: int) -> dict:
+        return {name: (after[name] - before[name]) * 1000 / requests for name in after}
+
+
 class Checks:
     """Each kind of request and the check of its answer."""
 
@@ -311,7 +354,7 @@ def measure(members: int, requests: int, payments: int, rounds: int, amqp_uri: s
     rid = run_id()
     secret = secrets.token_urlsafe(48)  # >= 32 bytes
     admin = token(secret, "district-admin", "district_admin")
-    slots_needed = 2 * rounds * payments + 2 * WARM_UP
+    slots_needed = 3 * rounds * payments + 2 * WARM_UP
     if slots_needed > members * (ADVANCE_MONTHS + 1):
         raise SystemExit(f"{slots_needed} payments need more than --members x {ADVANCE_MONTHS + 1} payable months "
                          f"({members * (ADVANCE_MONTHS + 1)}): raise --members or lower --payments / --rounds")
@@ -366,13 +409,19 @@ def measure(members: int, requests: int, payments: int, rounds: int, amqp_uri: s
         runs = {kind: [] for kind in kinds}
         latencies = {kind: [] for kind in kinds}
 
+        meter = CpuMeter(platform.pids)
+        cpu = {kind: [] for kind in kinds}
+
         def timed(kind, jobs):
+            before = meter.read()
             seconds, lat = run(kind, jobs)
+            cpu[kind].append(CpuMeter.per_request(before, meter.read(), len(jobs)))
             runs[kind].append(latency_figures(len(jobs), seconds, lat))
             latencies[kind].extend(lat)
             return runs[kind][-1]
 
         profiler = Profiler(platform, logs) if profile else None
+        paired = {"me": [], "write": []}
         progress(f"{rounds} rounds: /me x {requests:,} on each gateway, payments x {payments:,} on each, each "
                  f"run between two runs of the trivial baseline, {CLIENTS} clients")
         for r in range(rounds):
@@ -389,6 +438,8 @@ def measure(members: int, requests: int, payments: int, rounds: int, amqp_uri: s
             timed("trivial_post", trivial_bodies)
             d = timed(f"pay_{second}", take(payments))
             timed("trivial_post", trivial_bodies)
+            paired["me"].append(paired_run(urls, Checks.me, me_jobs))
+            paired["write"].append(paired_run(urls, checks.pay, take(payments)))
             progress(f"round {r + 1}: /me {first} {a['per_second']:,.0f}/s, {second} {b['per_second']:,.0f}/s; "
                      f"pay {first} {c['per_second']:,.0f}/s, {second} {d['per_second']:,.0f}/s; trivial GET "
                      f"{runs['trivial_get'][-1]['per_second']:,.0f}/s, POST "
@@ -397,7 +448,38 @@ def measure(members: int, requests: int, payments: int, rounds: int, amqp_uri: s
         platform.check_alive()
     if profiles is None:
         shutil.rmtree(logs, ignore_errors=True)
-    return summarise(members, requests, payments, rounds, setup, switch, runs, latencies, profiles)
+    return summarise(members, requests, payments, rounds, setup, switch, runs, latencies, profiles, cpu, paired)
+
+
+class Pair:
+    """A keep-alive connection to each gateway."""
+
+    def __init__(self, urls: dict):
+        self.on, self.off = Client(urls["on"]), Client(urls["off"])
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.on.close()
+        self.off.close()
+
+
+def paired_run(urls: dict, check, jobs: list) -> dict:
+    """``jobs`` with every client alternating between the policy-on and the
+    policy-off gateway, request by request: both measured at the same moments,
+    under the same load. p50 of each side."""
+    sides = {"on": [], "off": []}
+
+    def call(pair, job):
+        index, body = job
+        side = "on" if index % 2 == 0 else "off"
+        started = time.perf_counter()
+        check(getattr(pair, side), body)
+        sides[side].append(time.perf_counter() - started)
+
+    timed_clients(CLIENTS, list(enumerate(jobs)), lambda: Pair(urls), call)
+    return {side: statistics.median(lat) * 1000 for side, lat in sides.items()}
 
 
 class Profiler:
@@ -430,7 +512,7 @@ def median_run(runs: list[dict]) -> dict:
     return sorted(runs, key=lambda f: f["per_second"])[len(runs) // 2]
 
 
-def summarise(members, requests, payments, rounds, setup, switch, runs, latencies, profiles) -> dict:
+def summarise(members, requests, payments, rounds, setup, switch, runs, latencies, profiles, cpu, paired) -> dict:
     rows = {}
     for kind, figures in runs.items():
         best = median_run(figures)
@@ -444,7 +526,14 @@ def summarise(members, requests, payments, rounds, setup, switch, runs, latencie
                 "per_round_p50": per_round, "median_of_rounds": statistics.median(per_round),
                 "throughput": rows[off]["per_second"] / rows[on]["per_second"] - 1}
 
+    cpu_ms = {kind: {name: statistics.median(run[name] for run in runs_) for name in runs_[0]}
+              for kind, runs_ in cpu.items()}
+    paired_cost = {name: {"per_round_p50": [r["on"] / r["off"] - 1 for r in rounds_],
+                          "median_of_rounds": statistics.median(r["on"] / r["off"] - 1 for r in rounds_),
+                          "p50_ms": rounds_}
+                   for name, rounds_ in paired.items()}
     return {
+        "cpu_ms_per_request": cpu_ms, "policy_cost_paired": paired_cost,
         "members": members, "requests_per_round": requests, "payments_per_round": payments, "rounds": rounds,
         "clients": CLIENTS, "setup_seconds": setup["seconds"], "policy_switch_check": switch,
         "figures": rows,
@@ -481,6 +570,15 @@ def show(result: dict):
         print(f"policy check, {label}: p50 on / p50 off - 1 = {x['pooled_p50']:+.1%} (target < 5%: "
               f"{'met' if x['pooled_p50'] < 0.05 else 'NOT met'}); per round "
               + ", ".join(f"{v:+.1%}" for v in x["per_round_p50"]) + f"; throughput {x['throughput']:+.1%}")
+    for name, label in (("me", "/me"), ("write", "payment")):
+        x = result["policy_cost_paired"][name]
+        print(f"  paired (each client alternating between the gateways), {label}: p50 on / off - 1, per round "
+              + ", ".join(f"{v:+.1%}" for v in x["per_round_p50"]) + f"; median {x['median_of_rounds']:+.1%}")
+    print("\nCPU ms per request, by process (median run; postgres and rabbitmq: every process of the server, "
+          "shared with anything else using them):")
+    names = list(next(iter(result["cpu_ms_per_request"].values())))
+    print_table([(LABELS[k][:34], *(f"{result['cpu_ms_per_request'][k][n]:.1f}" for n in names)) for k in LABELS],
+                ("what", *(n.replace("gateway_policy_off", "gw_off").replace("trivial_", "triv_") for n in names)))
     s = result["policy_switch_check"]
     print(f"policy switch checked: other branch's org_admin {s['on']['other_branch_admin']} on / "
           f"{s['off']['other_branch_admin']} off; invalid token {s['on']['bad_token']} / {s['off']['bad_token']}")
@@ -488,15 +586,16 @@ def show(result: dict):
           f"dues bases set and statements read in {result['setup_seconds']['dues_bases']:.1f} s")
     if result["profiles"]:
         print("profiles (py-spy raw): " + ", ".join(result["profiles"].values()))
-    print("\n" + json.dumps({k: result[k] for k in ("figures", "ratios", "policy_cost")}, indent=1))
+    print("\n" + json.dumps({k: result[k] for k in ("figures", "ratios", "policy_cost", "policy_cost_paired",
+                                                     "cpu_ms_per_request")}, indent=1))
 
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--members", type=int, default=300, help="members (and member tokens), default 300")
+    parser.add_argument("--members", type=int, default=400, help="members (and member tokens), default 400")
     parser.add_argument("--requests", type=int, default=1000, help="/me and trivial GETs per run (default 1000)")
-    parser.add_argument("--payments", type=int, default=600, help="payments per run (default 600; each a month "
-                        "of one member: 2 x --rounds x --payments + 200 <= 13 x --members)")
+    parser.add_argument("--payments", type=int, default=500, help="payments per run (default 500; each a month "
+                        "of one member: 3 x --rounds x --payments + 200 <= 13 x --members)")
     parser.add_argument("--rounds", type=int, default=3, help="rounds (default 3)")
     parser.add_argument("--profile", type=float, default=0, metavar="SECONDS",
                         help="py-spy record the gateway, members, dues and the trivial @http for SECONDS from the first round")

@@ -24,6 +24,8 @@ from dataclasses import dataclass
 import eventlet
 from marshmallow import ValidationError
 
+from shared.errors import InvalidInput
+
 from . import policy
 from .payload import read_json_object, read_query
 from .responses import HttpError, RpcTimedOut, json_response, response_for_exception
@@ -88,9 +90,15 @@ def api(method, path, *, summary, tag, body=None, query=None, response=None, man
                 raw = read_json_object(request) if body_schema is not None else None
                 query_values = read_query(request, query_schema) if query_schema is not None else {}
                 if not self.auth.policy_off:
-                    policy.authorize(rule, caller, lambda: policy.Request(
-                        path_values, raw, request.args, self.scope, getattr(self, "orgs", None),
-                        getattr(self, "members", None)))
+                    try:
+                        policy.authorize(rule, caller, lambda: policy.Request(
+                            path_values, raw, request.args, self.scope, getattr(self, "orgs", None),
+                            getattr(self, "members", None)))
+                    except InvalidInput:
+                        # the scope's own field is missing or malformed: say all that is wrong
+                        if body_schema is not None:
+                            validated(raw, body_schema)
+                        raise
                 kwargs = dict(path_values)
                 if body_schema is not None:
                     kwargs["data"] = validated(raw, body_schema)

@@ -21,7 +21,7 @@ Scopes are resolved from the gateway's ``ScopeIndex`` (scope.py).
 from dataclasses import dataclass, field
 
 from shared.access import MEMBER, STAFF_ROLES, Principal
-from shared.errors import Forbidden, InvalidInput, Unauthorized
+from shared.errors import Forbidden, InvalidInput, NotFound, Unauthorized
 
 PUBLIC, SIGNED_IN, DIRECTORY, READ, WRITE = "public", "signed_in", "directory", "read", "write"
 
@@ -61,6 +61,16 @@ class Request:
     def lineage(self, org_id):
         return self.index.lineage(org_id, self.orgs)
 
+    def named(self, source: str, name: str, find):
+        """``find()``, with a NotFound about a value from the body or the
+        query naming the field it came from."""
+        try:
+            return find()
+        except NotFound as exc:
+            if source == "path":
+                raise
+            raise NotFound(exc.message, {name: exc.message}) from None
+
 
 # -- scopes: each turns a request into a Target -----------------------------------
 @dataclass(frozen=True)
@@ -83,7 +93,7 @@ class Org:
         org_id = request.value(self.source, self.name, required=not self.optional)
         if org_id is None:
             return DISTRICT
-        lineage = request.lineage(org_id)
+        lineage = request.named(self.source, self.name, lambda: request.lineage(org_id))
         if self.parent:
             lineage = lineage[1:]
         return Target((lineage,)) if lineage else DISTRICT
@@ -99,7 +109,8 @@ class Member:
 
     def target(self, request):
         member_id = request.value(self.source, self.name)
-        lineage = request.lineage(request.index.member_org(member_id, request.members))
+        lineage = request.named(self.source, self.name, lambda: request.lineage(
+            request.index.member_org(member_id, request.members)))
         if self.parent:
             lineage = lineage[1:]
         return Target((lineage,) if lineage else (), member_id, district=not lineage)

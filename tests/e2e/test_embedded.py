@@ -51,6 +51,7 @@ def read_sign_in_help(proc, timeout=30):
         if line.startswith("Sign in:") or proc.poll() is not None:
             return "".join(lines)
     raise AssertionError(f"no sign-in help printed within {timeout}s: {lines}")
+    # (readline blocks: the deadline only holds while the platform prints or exits)
 
 
 def sign_in(url, username, password=DEMO_PASSWORD):
@@ -163,7 +164,8 @@ def test_make_run_serves_demo_data_and_keeps_it_across_restarts(tmp_path):
     proc = start_embedded(tmp_path, port)
     try:
         url = wait_for_url(proc)
-        assert all(name in read_sign_in_help(proc) for name in DEMO_ACCOUNTS)  # printed on every start
+        printed = read_sign_in_help(proc)
+        assert all(name in printed for name in DEMO_ACCOUNTS)  # printed on every start
         admin = sign_in(url, "district-admin")  # the same accounts, signed with the folder's same secret
         again = demo_root(url, admin)
         assert again["id"] == root["id"]  # same data, no second demo load

@@ -5,6 +5,7 @@ docker-compose (`docker-compose config -q`) and checked against
 config/nameko.yaml: same `nameko run` command as the tests' processes, only
 EJIA_* variables that the nameko config reads, and service modules that exist.
 """
+import os
 import re
 import shutil
 import subprocess
@@ -46,25 +47,56 @@ def _config_env_vars():
     return set(ENV_VAR_RE.findall((ROOT / NAMEKO_CONFIG).read_text()))
 
 
-def test_docker_compose_config_is_valid():
+SECRETS = re.findall(r"^(EJIA_[A-Z0-9_]+)=", (ROOT / ".env.example").read_text(), re.M)
+
+
+def _compose_config(env):
     exe = shutil.which("docker-compose")
     if exe is None:
         pytest.fail(
             "docker-compose is not installed: run scripts/ensure-services.sh "
             "(it installs Debian's docker-compose) or `make test`"
         )
-    proc = subprocess.run(
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("EJIA_")}
+    return subprocess.run(
         [exe, "-f", str(COMPOSE_FILE), "config", "-q"],
-        cwd=ROOT,
+        cwd=ROOT, env={**clean, **env},
         capture_output=True,
         text=True,
         timeout=120,
         stdin=subprocess.DEVNULL,
     )
+
+
+def test_docker_compose_config_is_valid():
+    proc = _compose_config({name: f"value-of-{name.lower()}" for name in SECRETS})
     assert proc.returncode == 0, (
         f"docker-compose config -q failed ({proc.returncode}):\n"
         f"{proc.stdout}{proc.stderr}"
     )
+
+
+@pytest.mark.parametrize("missing", ["EJIA_JWT_SECRET", "EJIA_MASTER_KEY", "EJIA_MEMBERS_DB_PASSWORD",
+                                     "EJIA_GATEWAY_AMQP_PASSWORD"])
+def test_docker_compose_refuses_to_start_without_a_secret(missing):
+    proc = _compose_config({name: "x" for name in SECRETS if name != missing})
+    assert proc.returncode != 0 and missing in proc.stderr, proc.stderr
+
+
+def test_only_the_gateway_is_published_and_no_default_credentials():
+    services = _compose()["services"]
+    assert [name for name, svc in services.items() if svc.get("ports")] == ["gateway"]
+    text = COMPOSE_FILE.read_text()
+    assert "guest:guest" not in text and "postgres:postgres@" not in text
+    users = {}
+    for name, svc in _app_services().items():
+        env = _environment(svc)
+        amqp_user = re.match(r"pyamqp://([^:]+):", env["EJIA_AMQP_URI"]).group(1)
+        users[name] = amqp_user
+        db_url = env.get(f"EJIA_{name.upper()}_DB_URL")
+        if db_url:
+            assert re.match(rf"postgresql\+psycopg2://ejia_{name}:", db_url), db_url
+    assert len(set(users.values())) == len(users), users
 
 
 def test_compose_has_app_services():

@@ -2,11 +2,9 @@ import pytest
 from argon2 import PasswordHasher
 
 from services.identity import commands, credentials, projections
-from shared.catalog import catalog
-from shared.database import Database
-from shared.store import EventStore, UnitOfWork
 
 from identity_helpers import PASSWORD
+from unit.unit_kernel import kernel_fixtures
 
 
 FAST_HASHER = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
@@ -26,38 +24,7 @@ def real_hashing(monkeypatch):
     monkeypatch.setattr(credentials, "_dummy_hash", None)
 
 
-@pytest.fixture
-def db(tmp_path):
-    database = Database(f"sqlite:///{tmp_path / 'identity.db'}", *commands.METADATAS)
-    yield database
-    database.dispose()
-
-
-@pytest.fixture
-def store():
-    return EventStore("identity", catalog, [projections.project])
-
-
-@pytest.fixture
-def uow(db, store):
-    """A new unit of work (one transaction) per call: ``with uow() as u: ...``."""
-    return lambda: UnitOfWork(db, store)
-
-
-@pytest.fixture
-def run(uow):
-    def run(command, *args, **kwargs):
-        with uow() as u:
-            return command(u, *args, **kwargs)
-    return run
-
-
-@pytest.fixture
-def read(db):
-    def read(query, *args, **kwargs):
-        with db.connect() as conn:
-            return query(conn, *args, **kwargs)
-    return read
+db, store, uow, run, read = kernel_fixtures("identity", commands.METADATAS, [projections.project])
 
 
 @pytest.fixture
