@@ -120,6 +120,26 @@ def get_dues(conn, member_id: str, today: dt.date, year: int | None = None) -> d
     }
 
 
+def status(conn, member_id: str, today: dt.date) -> dict:
+    """A member's dues at a glance (what ``GET /me`` shows): this month's
+    amount, paid up to, what is outstanding, and whether the branch has been
+    told of a run of unpaid months; the full statement is ``get_dues``."""
+    flagged = (select(func.max(dues_flags.c.as_of_month)).where(dues_flags.c.member_id == member_id)
+               .scalar_subquery().label("flagged"))
+    account = conn.execute(select(dues_accounts, flagged).where(dues_accounts.c.member_id == member_id)).first()
+    if account is None:
+        _account_row(conn, member_id)  # the NotFound it raises
+    flagged = account.flagged
+    periods, paid, now = periods_of(conn, member_id), _paid(conn, member_id), month_of(today)
+    owed = _owed(periods, paid, account.owes_from, now)
+    current = ledger.period_at(periods, now)
+    return {"member_id": member_id, "liable": account.liable, "category": account.category,
+            "monthly_amount": current.due if current else None, "owes_from": month_text(account.owes_from),
+            "paid_up_to": month_text(ledger.paid_up_to(periods, paid, account.owes_from)),
+            "outstanding": sum((o["amount"] for o in owed), ZERO), "owed_months": len(owed),
+            "arrears_flagged_on": month_text(flagged) if flagged is not None else None}
+
+
 def clearance(conn, member_id: str, today: dt.date) -> dict:
     """What a transfer letter records: the month dues are paid up to, and what is still owed."""
     account = _account_row(conn, member_id)

@@ -62,6 +62,11 @@ class DuesService:
                                                               params["year"]))
 
     @domain_rpc
+    def status(self, member_id):
+        with self._read() as conn:
+            return _out(contract.StatusOut, queries.status(conn, _id(member_id, "member_id"), _today()))
+
+    @domain_rpc
     def set_dues_base(self, member_id, data):
         fields = _valid(contract.SetDuesBaseIn, data)
         with self.kernel.unit_of_work() as uow:

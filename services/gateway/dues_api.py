@@ -20,11 +20,19 @@ PAYMENT_EXAMPLE = {"idempotency_key": "7f1c9a2e-5d1b-4c55-9a61-0c0a3e1b2f10",
 class DuesApi:
     dues = RpcProxy("dues")
 
+    def _changing(self, member_id, method, *args):
+        """A dues write; afterwards what /me keeps of the member's dues is
+        read anew (dues_status.py), whichever way the event travels."""
+        try:
+            return getattr(self.dues, method)(*args)
+        finally:
+            self.dues_status.forget(member_id)
+
     @api("PUT", MEMBER + "/dues-base", tag="dues", example=BASE_EXAMPLE,
          summary="Set the member's dues category and base (or set amount) from a month on",
          body=c.SetDuesBaseIn, response=c.AccountOut)
     def set_dues_base(self, member_id, data):
-        return self.dues.set_dues_base(member_id, data)
+        return self._changing(member_id, "set_dues_base", member_id, data)
 
     @api("GET", MEMBER + "/dues", tag="dues", query=c.StatementIn, response=c.AccountOut,
          summary="The member's dues account and statement: owed, paid, paid up to, arrears")
@@ -40,29 +48,29 @@ class DuesApi:
          summary="Pay dues for one or more months (a retry with the same idempotency key never charges twice)",
          body=c.PaymentIn, response=c.ReceiptOut)
     def pay(self, data):
-        return self.dues.pay(data)
+        return self._changing(data["member_id"], "pay", data)
 
     @api("POST", MEMBER + "/dues/reductions", tag="dues", status=201,
          summary="Record a branch decision to reduce or waive dues (needs the parent's approval)",
          body=c.RecordReductionIn, response=c.ReductionOut)
     def record_reduction(self, member_id, data):
-        return self.dues.record_reduction(member_id, data)
+        return self._changing(member_id, "record_reduction", member_id, data)
 
     @api("POST", MEMBER + "/dues/reductions/approve", tag="dues", summary="The parent approves a reduction",
          body=c.ApproveReductionIn, response=c.ReductionOut)
     def approve_reduction(self, member_id, data):
-        return self.dues.approve_reduction(member_id, data)
+        return self._changing(member_id, "approve_reduction", member_id, data)
 
     @api("POST", MEMBER + "/dues/reductions/reject", tag="dues", summary="The parent rejects a reduction",
          body=c.RejectReductionIn, response=c.ReductionOut)
     def reject_reduction(self, member_id, data):
-        return self.dues.reject_reduction(member_id, data)
+        return self._changing(member_id, "reject_reduction", member_id, data)
 
     @api("POST", MEMBER + "/dues/arrears-reason", tag="dues", response=c.AccountOut,
          summary="Record why the member is behind (a recorded reason stops the arrears flag)",
          body=c.ArrearsReasonIn)
     def record_arrears_reason(self, member_id, data):
-        return self.dues.record_arrears_reason(member_id, data)
+        return self._changing(member_id, "record_arrears_reason", member_id, data)
 
     @api("PUT", ORG + "/dues-base-policy", tag="dues", body=c.BasePolicyIn, response=c.BasePolicyOut,
          summary="The branch's policy for base changes: from the month of change, or fixed yearly")

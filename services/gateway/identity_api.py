@@ -9,6 +9,7 @@ from nameko.rpc import RpcProxy
 
 from shared.access import ROLE_LABELS, Principal
 from shared.contracts import identity as c
+from shared.errors import NotFound
 
 from .http import V1, api
 from .responses import is_unavailable
@@ -19,13 +20,12 @@ TOKEN_EXAMPLE = {"username": "secretary-demo", "password": "ejia-demo"}
 CREATE_EXAMPLE = {"username": "wang.fang", "display_name": "王芳", "password": "a long passphrase",
                   "kind": "staff", "roles": [{"role": "org_admin", "org_id": "0b6e8f3c-5d1a-4c2e-9f7a-2a4b6c8d0e1f"}]}
 ROLE_EXAMPLE = {"role": "org_admin", "org_id": "0b6e8f3c-5d1a-4c2e-9f7a-2a4b6c8d0e1f"}
-DUES_STATUS = ("liable", "category", "monthly_amount", "owes_from", "paid_up_to", "balance", "arrears_flags")
-"""What /me shows of the dues statement (the whole of it is GET /members/{id}/dues)."""
 SIGN_IN_NOTE = ("A wrong password and an unknown username get the same 401. Repeated failures for one "
                 "username or from one address are throttled: 429 with Retry-After.")
 ME_NOTE = ("Any signed-in account. For an account bound to a member: their record (personal data shown, "
            "it is their own), stage and next pipeline deadline, dues status and open transfer, fetched "
-           "in parallel; a part whose service does not answer is null and named in `unavailable`.")
+           "in parallel (the dues status is kept between changes of the account: dues_status.py); a part "
+           "whose service does not answer is null and named in `unavailable`.")
 
 
 def _session(auth, session: dict) -> dict:
@@ -61,14 +61,19 @@ class IdentityApi:
                   "roles": [{**grant.to_dict(), "label": ROLE_LABELS[grant.role]} for grant in caller.grants],
                   "member": None, "unavailable": []}
         if caller.member_id:
-            record = self.members.me.call_async(caller.member_id)
-            dues = self.dues.get_dues.call_async(caller.member_id)
+            mid = caller.member_id
+            record = self.members.me.call_async(mid)
+            statement = self.dues_status.get(mid)
+            if statement is None:
+                version = self.dues_status.version(mid)
+                statement = _part(self.dues.status.call_async(mid), "dues", answer["unavailable"], absent_ok=True)
+                if statement is not None:
+                    self.dues_status.put(mid, statement, version)
             me = _part(record, "members", answer["unavailable"])
-            statement = _part(dues, "dues", answer["unavailable"])
             if me is not None:
                 answer["member"] = {**me["member"], "next_deadline": me["next_deadline"],
                                     "open_transfer": me["open_transfer"],
-                                    "dues": {k: statement.get(k) for k in DUES_STATUS} if statement else None}
+                                    "dues": statement}
         return answer
 
     @api("POST", V1 + "/me/password", tag="auth", body=c.OwnPasswordIn, response=c.SignInAccountOut,
@@ -115,12 +120,17 @@ def client_address(request) -> str | None:
     return (request.remote_addr or "")[:100] or None
 
 
-def _part(reply, service: str, unavailable: list):
+def _part(reply, service: str, unavailable: list, absent_ok: bool = False):
     """One part of a composed read: its value, or None (named in
-    ``unavailable``) when its service cannot answer; a domain error (the
-    record is gone) is still an error."""
+    ``unavailable``) when its service cannot answer; a domain error is still
+    an error, except NotFound where ``absent_ok`` (an applicant has no dues
+    account yet)."""
     try:
         return reply.result()
+    except NotFound:
+        if absent_ok:
+            return None
+        raise
     except Exception as exc:
         if is_unavailable(exc):
             unavailable.append(service)

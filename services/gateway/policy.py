@@ -107,6 +107,9 @@ class Member:
     source: str = "path"
     parent: bool = False
 
+    def names_member(self, request):
+        return request.value(self.source, self.name)
+
     def target(self, request):
         member_id = request.value(self.source, self.name)
         lineage = request.named(self.source, self.name, lambda: request.lineage(
@@ -214,7 +217,11 @@ def authorize(rule: Rule, principal: Principal | None, request_factory):
         raise Forbidden("your roles do not allow this")
     if rule.kind == DIRECTORY:
         return
-    target = rule.scope.target(request_factory())
+    request = request_factory()
+    if rule.self_service and principal.member_id and getattr(rule.scope, "names_member", None) \
+            and principal.is_member(rule.scope.names_member(request)):
+        return  # a member on their own record: nothing to look up
+    target = rule.scope.target(request)
     if rule.self_service and target.member_id is not None and principal.is_member(target.member_id):
         return
     covers = principal.reads if rule.kind == READ else principal.administers

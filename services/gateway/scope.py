@@ -6,7 +6,7 @@ a chain of calls.
 | fact                              | changes?                      | kept from                                  |
 |-----------------------------------|-------------------------------|--------------------------------------------|
 | an organisation's lineage         | never (no org changes parent) | ``orgs.lineage`` once per organisation     |
-| a member's branch                 | on ``members.transfer_completed`` | every ``members.*`` event (its ``org_id``, by aggregate version) |
+| a member's branch                 | on ``members.transfer_completed`` | every ``members.*`` event (its ``org_id``, by aggregate version); ``members.member_place`` |
 | a founding request's parent       | never                         | ``orgs.founding_requested``                |
 | a transfer's member and branches  | never                         | every ``transfers.*`` event                |
 
@@ -26,7 +26,7 @@ from nameko.extensions import DependencyProvider
 
 from shared.errors import NotFound
 
-MEMBER_TTL = 60.0
+MEMBER_TTL = 300.0
 MAX_ENTRIES = 200_000  # a district has ~6,000 members and ~300 organisations
 
 
@@ -93,7 +93,7 @@ class ScopeIndex:
     def member_org(self, member_id: str, members) -> str:
         known = self.members.get(member_id)
         if known is None or self.clock() - known.seen_at > MEMBER_TTL:
-            member = members.get_member(member_id)
+            member = members.member_place(member_id)
             self._place_member(member_id, member["org_id"], int(member.get("version") or 0))
             known = self.members[member_id]
         return known.org_id

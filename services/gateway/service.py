@@ -25,6 +25,7 @@ from .auth import Auth
 from .http import CORRELATION_HEADER, config_seconds, correlation_id, http
 from .openapi import build_spec
 from .responses import json_response, response_for_exception
+from .dues_status import DuesStatus
 from .scope import Scope
 
 
@@ -42,6 +43,7 @@ class GatewayService(identity_api.IdentityApi, orgs_api.OrgsApi, members_api.Mem
     config = Config()
     auth = Auth()
     scope = Scope()
+    dues_status = DuesStatus()
 
     # -- the policy's read model (scope.py) --------------------------------
     @_scope_events("members", "members.#")
@@ -55,6 +57,11 @@ class GatewayService(identity_api.IdentityApi, orgs_api.OrgsApi, members_api.Mem
     @_scope_events("orgs", "orgs.founding_requested")
     def on_founding_requested(self, event):
         self.scope.apply(event)
+
+    # -- what /me keeps of dues (dues_status.py) ---------------------------
+    @_scope_events("dues", "dues.#")
+    def on_dues_event(self, event):
+        self.dues_status.apply(event)
 
     # -- operations ------------------------------------------------------
     @http("GET", "/health")

@@ -9,7 +9,7 @@ the ID number and phone masked and ``birth_date`` null (with it, the masked
 ID number could be worked out)."""
 import datetime as dt
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import and_, bindparam, case, func, select
 from sqlalchemy.orm import aliased
 
 from shared import codec
@@ -35,18 +35,40 @@ def page(items: list, total: int, limit: int, offset: int) -> dict:
     return {"items": items, "total": total, "limit": limit, "offset": offset}
 
 
+_PARENTS: dict = {}
+"""(database, org id) -> parent id, for organisations whose row is known: an
+organisation never changes parent, so once read it holds for the process."""
+MAX_CACHED = 100_000
+
+
 def lineage(conn, org_id: str | None) -> tuple:
-    """The organisation and all its ancestors, from ``known_orgs`` (read anew
-    on every call: nothing cached across calls)."""
-    chain, current = [], org_id
+    """The organisation and all its ancestors, from ``known_orgs``; each
+    parent link is read once per process (it never changes)."""
+    chain, current, database = [], org_id, str(conn.engine.url)
     while current is not None and current not in chain and len(chain) < MAX_LINEAGE:
         chain.append(current)
-        current = conn.execute(select(known_orgs.c.parent_id).where(known_orgs.c.id == current)).scalar()
+        key = (database, current)
+        if key not in _PARENTS:
+            row = conn.execute(select(known_orgs.c.parent_id, known_orgs.c.kind)
+                               .where(known_orgs.c.id == current)).first()
+            if row is None or row.kind is None:  # not known yet: read again next time
+                break
+            if len(_PARENTS) >= MAX_CACHED:
+                _PARENTS.clear()
+            _PARENTS[key] = row.parent_id
+        current = _PARENTS[key]
     return tuple(chain)
 
 
 def may_reveal(principal, member_id: str, member_lineage) -> bool:
-    return principal is not None and principal.may_see_personal_data(member_id, member_lineage)
+    """``member_lineage``: the lineage, or a function giving it (asked only
+    when the caller is not the member themself)."""
+    if principal is None:
+        return False
+    if principal.is_member(member_id):
+        return True
+    return principal.may_see_personal_data(member_id, member_lineage() if callable(member_lineage)
+                                           else member_lineage)
 
 
 def _member_query():
@@ -59,10 +81,11 @@ def _member_query():
             .join(_group, _group.c.id == members.c.group_id, isouter=True))
 
 
-def member_dict(row, vault, reveal: bool = False) -> dict:
+def member_dict(row, vault, reveal: bool = False, exclude=()) -> dict:
     """The member as callers see it; ``reveal``: whether this caller may see
-    the personal data (decided by ``may_reveal``)."""
-    member = dict(row._mapping)
+    the personal data (decided by ``may_reveal``); ``exclude``: columns of
+    the row that are not the member's."""
+    member = {key: value for key, value in row._mapping.items() if key not in exclude}
     erased = member.pop("erased_on") is not None
     secrets = decrypt_row(vault, member["id"], member.pop("wrapped_key"), member.pop("id_number_ct"),
                           member.pop("phone_ct"))
@@ -82,16 +105,26 @@ def member_dict(row, vault, reveal: bool = False) -> dict:
 
 
 def _member_row(conn, member_id: str):
-    row = conn.execute(_member_query().where(members.c.id == member_id)).first()
+    row = conn.execute(_ONE_MEMBER, {"member_id": member_id}).first()
     if row is None:
         raise NotFound(f"member {member_id} does not exist", {"id": member_id})
     return row
 
 
+_ONE_MEMBER = _member_query().where(members.c.id == bindparam("member_id"))
+
+
+def member_place(conn, member_id: str) -> dict:
+    row = conn.execute(select(members.c.org_id, members.c.version).where(members.c.id == member_id)).first()
+    if row is None:
+        raise NotFound(f"member {member_id} does not exist", {"id": member_id})
+    return {"org_id": row.org_id, "version": row.version}
+
+
 def get_member(conn, member_id: str, principal=None, *, vault=None) -> dict:
     """The member, personal data shown if ``principal`` may see it."""
     row = _member_row(conn, member_id)
-    return member_dict(row, vault, may_reveal(principal, member_id, lineage(conn, row.org_id)))
+    return member_dict(row, vault, may_reveal(principal, member_id, lambda: lineage(conn, row.org_id)))
 
 
 def _known_org(conn, org_id: str):
@@ -144,31 +177,58 @@ def pipeline_due(conn, org_id: str, as_of: dt.date) -> dict:
             "overdue": [i for i in items if i["due_on"] < as_of]}
 
 
+def _deadline_columns():
+    return [case((concerns, column)).label(f"deadline_{kind}") for kind, column, concerns in DEADLINES]
+
+
+def _soonest(mapping: dict) -> dict | None:
+    """The soonest of the ``deadline_*`` values in ``mapping`` (removed from it)."""
+    found = [{"kind": kind, "due_on": mapping.pop(f"deadline_{kind}")} for kind, _, _ in DEADLINES]
+    found = [item for item in found if item["due_on"] is not None]
+    return min(found, key=lambda item: item["due_on"]) if found else None
+
+
 def next_deadline(conn, member_id: str) -> dict | None:
     """The member's soonest pipeline deadline (the columns and conditions of
-    ``pipeline_due``; active members only), or None."""
-    found = []
-    for kind, column, concerns in DEADLINES:
-        due_on = conn.execute(select(column).where(members.c.id == member_id, members.c.status == "active",
-                                                   concerns, column.is_not(None))).scalar()
-        if due_on is not None:
-            found.append({"kind": kind, "due_on": due_on})
-    return min(found, key=lambda item: item["due_on"]) if found else None
+    ``pipeline_due``; active members only), or None: one query."""
+    row = conn.execute(select(*_deadline_columns()).where(members.c.id == member_id,
+                                                          members.c.status == "active")).first()
+    return _soonest(dict(row._mapping)) if row is not None else None
+
+
+def _open_transfer_id():
+    return (select(transfers.c.id).where(transfers.c.member_id == members.c.id,
+                                         transfers.c.state.in_(PENDING_TRANSFER_STATES))
+            .order_by(transfers.c.requested_on.desc(), transfers.c.id).limit(1)
+            .scalar_subquery().label("open_transfer_id"))
 
 
 def open_transfer(conn, store, member_id: str, today: dt.date) -> dict | None:
     """The member's transfer that is not final (at most one), with its timeline."""
-    transfer_id = conn.execute(select(transfers.c.id).where(
-        transfers.c.member_id == member_id, transfers.c.state.in_(PENDING_TRANSFER_STATES))
-        .order_by(transfers.c.requested_on.desc(), transfers.c.id)).scalar()
+    transfer_id = conn.execute(select(_open_transfer_id()).where(members.c.id == member_id)).scalar()
     return None if transfer_id is None else transfer_queries.get_transfer(conn, store, transfer_id, today)
 
 
+_ME = _member_query().add_columns(*_deadline_columns(), _open_transfer_id()).where(
+    members.c.id == bindparam("member_id"))
+"""Built once: a statement made anew on every call costs more to build than to run."""
+
+
 def me(conn, store, member_id: str, today: dt.date, principal=None, *, vault=None) -> dict:
-    """A member's summary: the record, the next deadline, the open transfer."""
-    return {"member": get_member(conn, member_id, principal, vault=vault),
-            "next_deadline": next_deadline(conn, member_id),
-            "open_transfer": open_transfer(conn, store, member_id, today)}
+    """A member's summary: the record, the next deadline, the open transfer;
+    one query, and two more only while a transfer is open."""
+    row = conn.execute(_ME, {"member_id": member_id}).first()
+    if row is None:
+        raise NotFound(f"member {member_id} does not exist", {"id": member_id})
+    extra = {key: value for key, value in row._mapping.items()
+             if key.startswith("deadline_") or key == "open_transfer_id"}
+    transfer_id = extra.pop("open_transfer_id")
+    member = member_dict(row, vault, may_reveal(principal, member_id, lambda: lineage(conn, row.org_id)),
+                         exclude=extra)
+    return {"member": member,
+            "next_deadline": _soonest(extra) if row.status == "active" else None,
+            "open_transfer": None if transfer_id is None else
+            transfer_queries.get_transfer(conn, store, transfer_id, today)}
 
 
 HIDDEN_UNLESS_REVEALED = ("birth_date",)

@@ -65,6 +65,13 @@ class MembersService(transfer_service.TransferEntrypoints):
             return self._member_out(uow.conn, member_id)
 
     @domain_rpc
+    def member_place(self, member_id):
+        """{"org_id", "version"}: the member's branch and the member's
+        version, for the gateway's policy (no personal data, one query)."""
+        with self._read() as conn:
+            return queries.member_place(conn, _id(member_id))
+
+    @domain_rpc
     def get_member(self, member_id, reveal_personal=False):
         """``reveal_personal`` is accepted for older callers and ignored."""
         _valid(contract.GetMemberIn, {"reveal_personal": reveal_personal})

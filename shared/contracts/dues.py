@@ -322,6 +322,20 @@ class ClearanceOut(Schema):
     settled = fields.Boolean(metadata=_describe("nothing due is unpaid"))
 
 
+class StatusOut(Schema):
+    """A member's dues at a glance (the full statement is AccountOut)."""
+    member_id = fields.String()
+    liable = fields.Boolean()
+    category = fields.String(allow_none=True)
+    monthly_amount = _amount("this month's dues")
+    owes_from = fields.String(allow_none=True, metadata=_describe("first month assessed, YYYY-MM"))
+    paid_up_to = fields.String(allow_none=True, metadata=_describe("YYYY-MM"))
+    outstanding = _amount("owed for months already due and not paid")
+    owed_months = fields.Integer(metadata=_describe("how many months that is"))
+    arrears_flagged_on = fields.String(allow_none=True, metadata=_describe(
+        "the month a run of unpaid months was last flagged for the branch, if ever"))
+
+
 class ReportFiguresOut(Schema):
     owed = _amount("owed for months already due (settled months at what was paid)")
     collected = _amount("paid for those months")

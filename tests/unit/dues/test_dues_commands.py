@@ -158,6 +158,20 @@ def test_the_statement_shows_months_balance_and_lines(run, read, admit):
     assert [(r["state"], r["decided_by"]) for r in account["reductions"]] == [("approved", "committee-1")]
 
 
+def test_the_status_at_a_glance_agrees_with_the_statement(run, read, admit):
+    admit("m-1")
+    set_base(run, "m-1", base="6000.00")
+    pay(run, "m-1", None, "270.00", "q-1", from_month="2024-01", to_month="2024-03")
+    status, statement = read(queries.status, "m-1", TODAY), read(queries.get_dues, "m-1", TODAY)
+    assert status == {"member_id": "m-1", "liable": True, "category": statement["category"],
+                      "monthly_amount": D("90.00"), "owes_from": statement["owes_from"], "paid_up_to": "2024-03",
+                      "outstanding": statement["balance"]["outstanding"], "owed_months": 4,
+                      "arrears_flagged_on": None}
+    assert status["outstanding"] == D("360.00")  # April to July
+    with pytest.raises(NotFound):
+        read(queries.status, "nobody", TODAY)
+
+
 def test_the_base_policy_of_the_branch_applies(run, read, admit):
     admit("m-1")
     set_base(run, "m-1")

@@ -15,9 +15,9 @@ from nameko.testing.services import worker_factory
 from werkzeug.test import EnvironBuilder
 from werkzeug.wrappers import Request
 
+from unit.fixed_scope import DISTRICT_ROOT, FixedScope  # noqa: F401
 from gateway_helpers import ADMIN, AUTH_CONFIG, SECRET
 from services.gateway.auth import Authenticator
-from services.gateway.scope import TransferSides
 from services.gateway.service import GatewayService
 from shared.nameko_adapter import prepare_memory_transport
 
@@ -73,39 +73,6 @@ def dues():
 @pytest.fixture
 def identity():
     return mock.Mock(name="identity")
-
-
-DISTRICT_ROOT = "d0"
-"""The root of every lineage ``FixedScope`` answers."""
-
-
-class FixedScope:
-    """The gateway's ``ScopeIndex`` with fixed answers: every organisation
-    sits directly under the district committee ``d0`` (its lineage is
-    ``(org_id, "d0")``; ``d0``'s own is ``("d0",)``), every member is in
-    branch ``b1``, every founding request was made to ``o1``, and every
-    transfer moves ``m1`` from ``b1`` to ``b2``. It never calls a proxy."""
-
-    def __init__(self):
-        self.applied = []
-
-    def apply(self, event):
-        self.applied.append(event)
-
-    def lineage(self, org_id, orgs):
-        return (org_id,) if org_id == DISTRICT_ROOT else (org_id, DISTRICT_ROOT)
-
-    def parent_lineage(self, org_id, orgs):
-        return self.lineage(org_id, orgs)[1:]
-
-    def member_org(self, member_id, members):
-        return "b1"
-
-    def founding_parent(self, request_id, orgs):
-        return "o1"
-
-    def transfer(self, transfer_id, members):
-        return TransferSides("m1", "b1", "b2")
 
 
 @pytest.fixture

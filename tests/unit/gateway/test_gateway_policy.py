@@ -1,5 +1,7 @@
 """The policy's decisions on a fixed tree, the scope index's bookkeeping, and
 the gateway refusing to start without its secrets."""
+import datetime as dt
+
 import pytest
 
 from services.gateway import policy
@@ -31,7 +33,7 @@ class Members:
         self.calls = 0
         self.record = {"org_id": "A", "version": 3}
 
-    def get_member(self, member_id):
+    def member_place(self, member_id):
         self.calls += 1
         if member_id != "m":
             raise NotFound(f"member {member_id} does not exist")
@@ -153,3 +155,43 @@ def test_the_gateway_refuses_to_start_without_its_secrets():
     with pytest.raises(RuntimeError, match="MASTER_KEY"):
         check_config({"JWT_SECRET": "s" * 32})
     check_config({"JWT_SECRET": "s" * 32, "MASTER_KEY": "k"})
+
+
+def test_what_me_keeps_of_dues_is_dropped_by_the_accounts_events_the_month_and_time():
+    from services.gateway.dues_status import TTL, DuesStatusCache
+    now, today = [0.0], [dt.date(2026, 12, 1)]
+    cache = DuesStatusCache(clock=lambda: now[0], today=lambda: today[0])
+    cache.put("m", {"paid_up_to": "2026-11"}, cache.version("m"))
+    assert cache.get("m") == {"paid_up_to": "2026-11"}
+    cache.apply({"aggregate_type": "dues_account", "aggregate_id": "other"})
+    assert cache.get("m") is not None
+    cache.apply({"aggregate_type": "dues_account", "aggregate_id": "m"})  # e.g. dues.payment_recorded
+    assert cache.get("m") is None
+    # an answer read before a payment never outlives the payment's event
+    version = cache.version("m")
+    cache.forget("m")
+    cache.put("m", {"paid_up_to": "2026-11"}, version)
+    assert cache.get("m") is None
+    cache.put("m", {"paid_up_to": "2026-12"}, cache.version("m"))
+    today[0] = dt.date(2027, 1, 1)  # a new month: this month's amount and arrears are new
+    assert cache.get("m") is None
+    cache.put("m", {"paid_up_to": "2026-12"}, cache.version("m"))
+    now[0] += TTL + 1
+    assert cache.get("m") is None
+    cache.put("m", {}, cache.version("m"))
+    cache.apply({"aggregate_type": "dues_policy", "aggregate_id": "branch-1"})
+    assert cache.get("m") is None
+
+
+def test_a_verified_token_kept_for_the_next_request_still_expires():
+    import time
+
+    import shared.access as access
+    from access_helpers import SECRET, token
+    issued = dt.datetime.now(dt.timezone.utc) - dt.timedelta(seconds=60 + access.LEEWAY_SECONDS - 1)
+    value = token("li", "district_admin", lifetime=60, now=issued)  # one second of leeway left
+    assert access.verify_access_token(SECRET, value).subject == "li"
+    assert access.verify_access_token(SECRET, value).subject == "li"  # the kept answer
+    time.sleep(1.5)
+    with pytest.raises(access.TokenInvalid, match="expired"):
+        access.verify_access_token(SECRET, value)

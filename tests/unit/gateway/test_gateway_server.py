@@ -59,6 +59,10 @@ class FakeMembers:
         return "pong"
 
     @domain_rpc
+    def member_place(self, member_id):
+        return {"org_id": "b1", "version": 1}
+
+    @domain_rpc
     def get_member(self, member_id):
         caller = self.ctx.principal()
         revealed = caller is not None and caller.may_see_personal_data(member_id, BRANCH_LINEAGE)

@@ -16,6 +16,8 @@ from services.gateway.service import GatewayService
 from services.gateway.transfers_api import ACTION_HANDLERS, TransfersApi
 from shared.contracts.transfers import TRANSFER_ACTIONS
 from shared.errors import Conflict, RuleViolation
+from access_helpers import bearer, token
+from unit.fixed_scope import FixedScope
 
 SECRET = "transfers-unit-test-secret-" + "x" * 40
 _bases = (GatewayService,) if issubclass(GatewayService, TransfersApi) else (GatewayService, TransfersApi)
@@ -30,12 +32,12 @@ def members():
 @pytest.fixture
 def call(members):
     gateway = worker_factory(TransfersGateway, orgs=mock.Mock(name="orgs"), members=members,
-                             auth=Authenticator(SECRET), config={"GATEWAY_RPC_TIMEOUT": 1.0})
+                             auth=Authenticator(SECRET), scope=FixedScope(), config={"GATEWAY_RPC_TIMEOUT": 1.0})
 
     def do(entrypoint, method, path, body=None, query=None, **path_values):
         builder = EnvironBuilder(method=method, path=path, query_string=query,
                                  data=json.dumps(body) if body is not None else None,
-                                 content_type="application/json", headers={"X-Actor": "unit"})
+                                 content_type="application/json", headers=bearer(token(secret=SECRET)))
         response = getattr(gateway, entrypoint)(Request(builder.get_environ()), **path_values)
         return response.status_code, json.loads(response.get_data())
 
