@@ -56,6 +56,18 @@ def admin_headers() -> dict:
     return {"Authorization": f"Bearer {_token['value']}"}
 
 
+_member_tokens: dict = {}
+
+
+def member_headers(member_id: str) -> dict:
+    """Headers of the member's own request (their account, role member)."""
+    if member_id not in _member_tokens:
+        from shared.access import Grant, Principal, issue_access_token
+        principal = Principal(f"member-{member_id[:8]}", (Grant("member"),), None, member_id)
+        _member_tokens[member_id] = issue_access_token(JWT_SECRET, principal, TOKEN_SECONDS)
+    return {"Authorization": f"Bearer {_member_tokens[member_id]}"}
+
+
 def percentile(values: list[float], share: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, max(0, round(share * len(ordered)) - 1))]
@@ -134,9 +146,10 @@ class JsonClient:
         parts = urlsplit(base_url)
         self.connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=timeout)
 
-    def request(self, method: str, path: str, body=None) -> tuple[int, dict]:
+    def request(self, method: str, path: str, body=None, headers=None) -> tuple[int, dict]:
+        """As the bench's district_admin unless ``headers`` say who."""
         data = None if body is None else json.dumps(body).encode()
-        headers = {**admin_headers(), **({"Content-Type": "application/json"} if data is not None else {})}
+        headers = {**(headers or admin_headers()), **({"Content-Type": "application/json"} if data is not None else {})}
         try:
             self.connection.request(method, path, body=data, headers=headers)
             response = self.connection.getresponse()

@@ -34,7 +34,7 @@ from pathlib import Path
 # _common first: it puts the repository root on sys.path for `shared` and `services`.
 from _common import AMQP_URI, PG_ADMIN_URL, fresh_database, print_table, run_id
 from _platform import (BENCH_DIR, JsonClient, Processes, free_port, latency_figures, progress, throwaway_vhost,
-                       timed_clients)
+                       member_headers, timed_clients)
 from kombu import Connection
 from nameko.standalone.rpc import ClusterRpcProxy
 from sqlalchemy import create_engine, text
@@ -160,7 +160,9 @@ class Via:
         if self.mode == "rpc":
             receipt = session.dues.pay(body)
         else:
-            status, receipt = session.request("POST", "/api/v1/dues/payments", body)
+            # the member pays their own dues, as members do from their phones
+            status, receipt = session.request("POST", "/api/v1/dues/payments", body,
+                                              headers=member_headers(body["member_id"]))
             if status != 201:
                 raise SystemExit(f"payment refused: {status} {receipt}")
         if receipt["total"] != body["amount"] or not receipt["payment_id"]:

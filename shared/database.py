@@ -2,7 +2,7 @@
 import time
 
 from sqlalchemy import create_engine, event, text
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DisconnectionError, OperationalError
 from sqlalchemy.engine import make_url
 
 from .tables import kernel_metadata
@@ -40,8 +40,9 @@ class Database:
             event.listen(self.engine, "begin", _sqlite_begin_immediate)
         else:
             ensure_database(url)
-            self.engine = create_engine(url, pool_size=pool_size, max_overflow=pool_size,
-                                        pool_pre_ping=True)
+            self.engine = create_engine(url, pool_size=pool_size, max_overflow=pool_size)
+            event.listen(self.engine, "checkout", _ping_if_idle(self.engine.dialect))
+            event.listen(self.engine, "checkin", _note_return)
         for metadata in (kernel_metadata, *metadatas):
             metadata.create_all(self.engine)
 
@@ -63,6 +64,33 @@ def _sqlite_pragmas(dbapi_conn, _record):
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.close()
+
+
+IDLE_PING_SECONDS = 5.0
+
+
+def _note_return(dbapi_conn, record):
+    record.info["returned_at"] = time.monotonic()
+
+
+def _ping_if_idle(dialect):
+    """SQLAlchemy's pre-ping, for connections that sat in the pool a while:
+    one that was in use a moment ago is alive, and a ping on every checkout
+    is a round trip per read. A dead one (a PostgreSQL restart) is replaced
+    before the command sees it (DisconnectionError makes the pool retry);
+    one that died within the last seconds fails its statement, which
+    invalidates the whole pool, so only that one command is refused."""
+    def checkout(dbapi_conn, record, proxy):
+        returned = record.info.get("returned_at")
+        if returned is not None and time.monotonic() - returned < IDLE_PING_SECONDS:
+            return
+        try:
+            alive = dialect.do_ping(dbapi_conn)
+        except Exception:
+            alive = False
+        if not alive:
+            raise DisconnectionError()
+    return checkout
 
 
 SQLITE_LOCK_WAIT = 30.0
