@@ -54,22 +54,6 @@ def tree(deliver):
     deliver(org_event("orgs.org_created", "group-1", 1, name="Lab Group", kind="group", parent_id="branch-1"))
 
 
-@pytest.fixture
-def run(uow):
-    def run(command, *args, **kwargs):
-        with uow() as u:
-            return command(u, *args, **kwargs)
-    return run
-
-
-@pytest.fixture
-def read(db):
-    def read(query, *args, **kwargs):
-        with db.connect() as conn:
-            return query(conn, *args, **kwargs)
-    return read
-
-
 def registration(name="Li Ming", birth_date=D(1995, 5, 4), seq="123", phone="13812345678", **fields):
     data = {"name": name, "gender": "male", "birth_date": birth_date, "ethnicity": "Han", "education": "Master",
             "employer": "Nano Tech Co.", "id_number": make_id_number(birth_date, seq), "phone": phone,

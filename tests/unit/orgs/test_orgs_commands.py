@@ -16,22 +16,6 @@ COMMITTEE = [{"role": "secretary", "name": "Wang Fang"}, {"role": "deputy_secret
 
 
 @pytest.fixture
-def run(uow):
-    def run(command, *args, **kwargs):
-        with uow() as u:
-            return command(u, *args, **kwargs)
-    return run
-
-
-@pytest.fixture
-def read(db):
-    def read(query, *args, **kwargs):
-        with db.connect() as conn:
-            return query(conn, *args, **kwargs)
-    return read
-
-
-@pytest.fixture
 def root(run):
     return run(commands.create_org, today=TODAY, name="Lake District Committee", kind="committee")
 
