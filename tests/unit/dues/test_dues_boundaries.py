@@ -2,12 +2,14 @@
 before, at and after each bound, the amount below, at and above it. Each
 test fails if its bound moves by one (a `>` that becomes `>=`, a 12 that
 becomes 11); the numbers come from the rule data where the code reads them."""
+import dataclasses
 import datetime as dt
 from decimal import Decimal
 
 import pytest
 
 from services.dues import commands, queries
+from services.dues import rules as rules_module
 from services.dues.domain import DuesAccount
 from services.dues.ledger import BaseSetting, first_day, month_of, month_text, schedule
 from services.dues.ledger import month_index as mi
@@ -381,3 +383,48 @@ def test_registration_owes_from_the_admission_month_within_the_back_payment_wind
          "registered_on": registered, "admitted_on": admitted},
         dt.datetime.combine(registered, dt.time(9), dt.timezone.utc))
     assert read(queries.get_dues, "m-1", TODAY)["owes_from"] == owes_from
+
+
+# ---- the rule data's own bookkeeping ----------------------------------------------
+
+def test_rule_start_a_date_before_the_dues_rules_names_that_date():
+    with pytest.raises(InvalidInput) as refused:
+        rules_module.rules_in_force(dt.date(2007, 12, 31))
+    assert refused.value.fields == {"date": "2007-12-31"}
+
+
+def test_rules_fingerprint_of_the_rules_in_force_is_pinned():
+    """Every dues service refolds every account at its next start when this
+    changes: it may change only with a rule revision, deliberately."""
+    assert rules_module.rules_fingerprint() == "4be703e7169d68ca"
+
+
+def test_rules_fingerprint_changes_with_any_value_of_any_rule_set():
+    base = rules_module.RULE_SETS[0]
+    original = rules_module.rules_fingerprint([base])
+    employed = base.brackets["employed"]
+    revisions = {
+        "version": dataclasses.replace(base, version=base.version + "-r"),
+        "effective_from": dataclasses.replace(base, effective_from=dt.date(2009, 1, 1)),
+        "a bracket bound": dataclasses.replace(base, brackets={
+            **base.brackets, "employed": (dataclasses.replace(employed[0], upper=employed[0].upper + 1),
+                                          *employed[1:])}),
+        "a fixed amount": dataclasses.replace(base, fixed_amounts={
+            k: v + D("0.01") for k, v in base.fixed_amounts.items()}),
+        "a ranged amount": dataclasses.replace(base, ranged_amounts={
+            k: (lo, hi + 1) for k, (lo, hi) in base.ranged_amounts.items()}),
+        "yearly_fixable": dataclasses.replace(base, yearly_fixable=base.yearly_fixable | {"farmer"}),
+        "arrears_flag_months": dataclasses.replace(base, arrears_flag_months=base.arrears_flag_months + 1),
+    }
+    for what, revised in revisions.items():
+        assert rules_module.rules_fingerprint([revised]) != original, what
+    later = dataclasses.replace(base, effective_from=dt.date(2030, 1, 1))
+    assert rules_module.rules_fingerprint([base, later]) == rules_module.rules_fingerprint([later, base])
+    assert rules_module.rules_fingerprint([base, later]) != original
+
+
+def test_categories_of_every_rule_set_together():
+    base = rules_module.RULE_SETS[0]
+    only_new = dataclasses.replace(base, effective_from=dt.date(2030, 1, 1), brackets={},
+                                   fixed_amounts={"new_category": D("1.00")}, ranged_amounts={})
+    assert rules_module.categories([base, only_new]) == rules_module.categories([base]) | {"new_category"}

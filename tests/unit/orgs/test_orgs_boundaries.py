@@ -140,3 +140,27 @@ def test_recorded_founding_approval_note_survives_the_later_steps(run, read, roo
     run(commands.confirm_founding, request_id, today=TODAY)
     request = read(queries.get_founding_request, request_id, TODAY)
     assert (request["state"], request["note"]) == ("confirmed", "see the minutes")
+
+
+def test_rule_start_the_refusal_names_the_date_it_was_asked_for():
+    import datetime as dt
+
+    from services.members.rules import rules_in_force as member_rules
+    from services.members.transfer_rules import transfer_rules_in_force
+    from services.orgs.rules import rules_in_force as org_rules
+    from shared.errors import InvalidInput
+    for find in (member_rules, transfer_rules_in_force, org_rules):
+        with pytest.raises(InvalidInput) as refused:
+            find(dt.date(2013, 12, 31))
+        assert refused.value.fields == {"date": "2013-12-31"}, find.__module__
+
+
+def test_dues_rule_boundaries_are_the_rule_sets_start_dates_in_order():
+    import datetime as dt
+
+    from services.dues.rules import RULE_SETS, rule_boundaries
+    assert rule_boundaries() == sorted(r.effective_from for r in RULE_SETS)
+    assert rule_boundaries()[0] == dt.date(2008, 1, 1)
+    import dataclasses
+    later = dataclasses.replace(RULE_SETS[0], effective_from=dt.date(2030, 1, 1))
+    assert rule_boundaries([later, RULE_SETS[0]]) == [dt.date(2008, 1, 1), dt.date(2030, 1, 1)]
