@@ -4,7 +4,6 @@ itself, the day after; a count one below, at and one above), so moving the
 bound by one (``>`` for ``>=``, a constant +-1) fails it."""
 import dataclasses
 import datetime as dt
-import uuid
 
 import pytest
 from marshmallow import ValidationError
@@ -14,9 +13,9 @@ from services.members import commands, org_events, queries
 from services.members.rules import RULE_SETS, rules_in_force
 from shared.contracts import members as contract
 from shared.contracts.members import id_number_check_digit, id_number_problem, stage_date_problems
-from shared.envelope import Envelope
 from shared.errors import InvalidInput, RuleViolation
 from shared.inbox import Inbox
+from unit.orgs_feed import org_event
 
 D = dt.date
 DAY = dt.timedelta(days=1)
@@ -321,24 +320,10 @@ def test_public_notice_ending_the_day_before_it_starts_is_refused(rules):
 
 # ---- 6. the first day the member rules are in force ---------------------------------------------
 
-def _org_event(event_type, org_id, **payload):
-    defaults = {
-        "orgs.org_created": {"name": "Committee", "kind": "committee", "parent_id": None, "unit": None,
-                             "created_on": D(2010, 1, 1)},
-        "orgs.branch_founded": {"name": "Nano Branch", "kind": "branch", "parent_id": "committee-1",
-                                "unit": {"name": "Nano Tech Co.", "unit_type": "enterprise", "address": None},
-                                "covered_units": [], "full_members": 5, "probationary_members": 0,
-                                "founded_on": D(2010, 1, 1), "founded_directly": True,
-                                "founding_request_id": None, "rules_version": "2014"},
-    }[event_type]
-    return Envelope(event_type=event_type, event_version=1, aggregate_type="organisation", aggregate_id=org_id,
-                    aggregate_version=1, payload={**defaults, **payload}, event_id=str(uuid.uuid4()))
-
-
 @pytest.fixture
 def branch(db):
     box = Inbox(db)
-    for envelope in (_org_event("orgs.org_created", "committee-1"), _org_event("orgs.branch_founded", "branch-1")):
+    for envelope in (org_event("orgs.org_created", "committee-1"), org_event("orgs.branch_founded", "branch-1")):
         box.handle(f"members.on_{envelope.event_type.split('.')[1]}", envelope, org_events.apply_org_event)
     return "branch-1"
 

@@ -2,7 +2,6 @@
 the branch from orgs' events, sponsors from the members read model, personal
 data in its own table (never in events or the outbox), masking, deadlines."""
 import datetime as dt
-import uuid
 
 import pytest
 from sqlalchemy import func, select
@@ -11,31 +10,15 @@ from members_builders import TIMELINE, TODAY, VOTE, make_id_number
 from services.members import commands, org_events, personal, projections, queries
 from shared import codec
 from shared.access import DISTRICT_ADMIN, Grant, Principal
-from shared.envelope import Envelope
 from shared.errors import Conflict, InvalidInput, NotFound, RuleViolation
 from shared.inbox import Inbox
 from shared.tables import events, inbox, outbox
+from unit.orgs_feed import org_event
 
 D = dt.date
 T = TIMELINE
 DISTRICT = Principal("district-admin", (Grant(DISTRICT_ADMIN),))
 UNIT = {"name": "Nano Tech Co.", "unit_type": "enterprise", "address": None}
-
-
-def org_event(event_type, org_id, version, event_id=None, **payload):
-    defaults = {
-        "orgs.org_created": {"name": "Committee", "kind": "committee", "parent_id": None, "unit": None,
-                             "created_on": D(2020, 1, 1)},
-        "orgs.branch_founded": {"name": "Nano Branch", "kind": "branch", "parent_id": "committee-1", "unit": UNIT,
-                                "covered_units": [], "full_members": 5, "probationary_members": 0,
-                                "founded_on": D(2020, 1, 1), "founded_directly": True, "founding_request_id": None,
-                                "rules_version": "2014"},
-        "orgs.org_renamed": {"name": "Renamed", "previous_name": "Nano Branch", "renamed_on": D(2021, 1, 1)},
-        "orgs.org_dissolved": {"reason": "merged", "dissolved_on": D(2021, 6, 1)},
-    }[event_type]
-    return Envelope(event_type=event_type, event_version=1, aggregate_type="organisation", aggregate_id=org_id,
-                    aggregate_version=version, payload={**defaults, **payload},
-                    event_id=event_id or str(uuid.uuid4()))
 
 
 @pytest.fixture

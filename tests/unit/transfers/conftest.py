@@ -2,6 +2,7 @@ import pytest
 
 from services.members import org_events, projections, transfer_projections
 from shared.inbox import Inbox
+from unit.orgs_feed import org_event
 from unit.unit_kernel import kernel_fixtures
 
 
@@ -14,3 +15,15 @@ def deliver(db):
     box = Inbox(db)
     return lambda envelope: box.handle(f"members.on_{envelope.event_type.split('.')[1]}", envelope,
                                        org_events.apply_org_event)
+
+
+@pytest.fixture
+def tree(deliver):
+    """Two committees; branch A under the first, B and C (with party group
+    group-b) under the second, as orgs' events tell the members service."""
+    deliver(org_event("orgs.org_created", "committee-1", name="Lake Committee"))
+    deliver(org_event("orgs.org_created", "committee-2", name="Hill Committee"))
+    deliver(org_event("orgs.branch_founded", "branch-a", name="Nano Branch"))
+    deliver(org_event("orgs.branch_founded", "branch-b", name="Bio Branch", parent_id="committee-2"))
+    deliver(org_event("orgs.branch_founded", "branch-c", name="Chip Branch", parent_id="committee-2"))
+    deliver(org_event("orgs.org_created", "group-b", name="Lab Group", kind="group", parent_id="branch-b"))

@@ -3,7 +3,6 @@ the sending and receiving branches active at request and acceptance, the
 first day of the transfer rules, and the reasons, notes and letter reference
 recorded on a step read back from the read model and the timeline."""
 import datetime as dt
-import uuid
 
 import pytest
 
@@ -12,9 +11,9 @@ from services.members import transfer_commands as commands
 from services.members import transfer_queries
 from services.members.checks import OrgView
 from services.members.transfer_rules import RULE_SETS, transfer_rules_in_force
-from shared.envelope import Envelope
 from shared.errors import InvalidInput, RuleViolation
 from transfers_builders import BRANCH_A, BRANCH_B, DAY, ON, TODAY, in_state, make_id_number, request, rules
+from unit.orgs_feed import org_event
 
 D = dt.date
 DISSOLVED_A = OrgView("branch-a", "branch", "dissolved", "committee-1", "Nano Branch")
@@ -54,30 +53,6 @@ def test_receiving_branch_dissolved_at_acceptance_the_transfer_is_refused(to_org
 
 
 # ---- against the store: orgs' events decide what is active ------------------------------------
-
-def org_event(event_type, org_id, version=1, **payload):
-    defaults = {
-        "orgs.org_created": {"name": "Committee", "kind": "committee", "parent_id": None, "unit": None,
-                             "created_on": D(2010, 1, 1)},
-        "orgs.branch_founded": {"name": "Branch", "kind": "branch", "parent_id": "committee-1",
-                                "unit": {"name": "Nano Tech Co.", "unit_type": "enterprise", "address": None},
-                                "covered_units": [], "full_members": 5, "probationary_members": 0,
-                                "founded_on": D(2010, 1, 1), "founded_directly": True,
-                                "founding_request_id": None, "rules_version": "2014"},
-        "orgs.org_dissolved": {"reason": "merged", "dissolved_on": D(2021, 6, 1)},
-    }[event_type]
-    return Envelope(event_type=event_type, event_version=1, aggregate_type="organisation", aggregate_id=org_id,
-                    aggregate_version=version, payload={**defaults, **payload}, event_id=str(uuid.uuid4()))
-
-
-@pytest.fixture
-def tree(deliver):
-    deliver(org_event("orgs.org_created", "committee-1", name="Lake Committee"))
-    deliver(org_event("orgs.org_created", "committee-2", name="Hill Committee"))
-    deliver(org_event("orgs.branch_founded", "branch-a", name="Nano Branch"))
-    deliver(org_event("orgs.branch_founded", "branch-b", name="Bio Branch", parent_id="committee-2"))
-    deliver(org_event("orgs.branch_founded", "branch-c", name="Chip Branch", parent_id="committee-2"))
-
 
 def register(run, seq="123", org_id="branch-a"):
     return run(member_commands.register_member, today=TODAY, name=f"Member {seq}", gender="female",

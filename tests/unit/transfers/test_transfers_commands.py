@@ -4,7 +4,6 @@ branch flipping only at completion, one open transfer per member, the
 sweep with an explicit day, compensation when the receiving branch is
 dissolved, redelivered events changing nothing."""
 import datetime as dt
-import uuid
 
 import pytest
 from sqlalchemy import func, select
@@ -19,33 +18,10 @@ from shared.envelope import Envelope
 from shared.errors import Conflict, NotFound, RuleViolation
 from shared.tables import events, inbox, outbox
 from transfers_builders import DAY, make_id_number
+from unit.orgs_feed import org_event
 
 TODAY = dt.date.today()
 UNIT = {"name": "Nano Tech Co.", "unit_type": "enterprise", "address": None}
-
-
-def org_event(event_type, org_id, version=1, **payload):
-    defaults = {
-        "orgs.org_created": {"name": "Committee", "kind": "committee", "parent_id": None, "unit": None,
-                             "created_on": dt.date(2020, 1, 1)},
-        "orgs.branch_founded": {"name": "Branch", "kind": "branch", "parent_id": "committee-1", "unit": UNIT,
-                                "covered_units": [], "full_members": 5, "probationary_members": 0,
-                                "founded_on": dt.date(2020, 1, 1), "founded_directly": True,
-                                "founding_request_id": None, "rules_version": "2014"},
-        "orgs.org_dissolved": {"reason": "merged", "dissolved_on": dt.date(2021, 6, 1)},
-    }[event_type]
-    return Envelope(event_type=event_type, event_version=1, aggregate_type="organisation", aggregate_id=org_id,
-                    aggregate_version=version, payload={**defaults, **payload}, event_id=str(uuid.uuid4()))
-
-
-@pytest.fixture
-def tree(deliver):
-    deliver(org_event("orgs.org_created", "committee-1", name="Lake Committee"))
-    deliver(org_event("orgs.org_created", "committee-2", name="Hill Committee"))
-    deliver(org_event("orgs.branch_founded", "branch-a", name="Nano Branch"))
-    deliver(org_event("orgs.branch_founded", "branch-b", name="Bio Branch", parent_id="committee-2"))
-    deliver(org_event("orgs.branch_founded", "branch-c", name="Chip Branch", parent_id="committee-2"))
-    deliver(org_event("orgs.org_created", "group-b", name="Lab Group", kind="group", parent_id="branch-b"))
 
 
 def register(run, seq="123", org_id="branch-a"):

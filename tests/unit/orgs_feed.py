@@ -1,0 +1,25 @@
+"""Orgs' events as the members service receives them, for the unit tests of
+members and transfers (one factory: the defaults of every event type)."""
+import datetime as dt
+import uuid
+
+from shared.envelope import Envelope
+
+UNIT = {"name": "Nano Tech Co.", "unit_type": "enterprise", "address": None}
+FOUNDED = dt.date(2010, 1, 1)  # before the first rule set: every test date falls after it
+
+
+def org_event(event_type, org_id, version=1, event_id=None, **payload) -> Envelope:
+    defaults = {
+        "orgs.org_created": {"name": "Committee", "kind": "committee", "parent_id": None, "unit": None,
+                             "created_on": FOUNDED},
+        "orgs.branch_founded": {"name": "Nano Branch", "kind": "branch", "parent_id": "committee-1", "unit": UNIT,
+                                "covered_units": [], "full_members": 5, "probationary_members": 0,
+                                "founded_on": FOUNDED, "founded_directly": True, "founding_request_id": None,
+                                "rules_version": "2014"},
+        "orgs.org_renamed": {"name": "Renamed", "previous_name": "Nano Branch", "renamed_on": dt.date(2021, 1, 1)},
+        "orgs.org_dissolved": {"reason": "merged", "dissolved_on": dt.date(2021, 6, 1)},
+    }[event_type]
+    return Envelope(event_type=event_type, event_version=1, aggregate_type="organisation", aggregate_id=org_id,
+                    aggregate_version=version, payload={**defaults, **payload},
+                    event_id=event_id or str(uuid.uuid4()))
