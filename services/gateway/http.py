@@ -17,8 +17,6 @@ Every error body is ``{"error": {"code", "message", "fields"}}`` (plus
 """
 import functools
 import inspect
-import re
-import uuid
 from dataclasses import dataclass
 
 import eventlet
@@ -30,12 +28,11 @@ from . import policy
 from .payload import read_json_object, read_query
 from .responses import HttpError, RpcTimedOut, json_response, response_for_exception
 # The web server (reading, checks, routing errors) is server.py; re-exported here.
-from .server import JsonHttpEntrypoint, JsonWebServer, JsonWsgiApp, http, routing_error_response  # noqa: F401
+from .server import (CORRELATION_HEADER, JsonHttpEntrypoint, JsonWebServer, JsonWsgiApp,  # noqa: F401
+                     environ_correlation_id, http, routing_error_response)
 
 V1 = "/api/v1"
-CORRELATION_HEADER = "X-Correlation-Id"
 DEFAULT_RPC_TIMEOUT = 30.0
-_CORRELATION_RE = re.compile(r"[A-Za-z0-9._:\-]{1,128}")  # the event stores keep 200
 
 
 @dataclass(frozen=True)
@@ -149,8 +146,8 @@ def config_seconds(service, key: str, default: float) -> float:
 
 
 def correlation_id(request) -> str:
-    value = request.headers.get(CORRELATION_HEADER, "").strip()
-    return value if _CORRELATION_RE.fullmatch(value) else str(uuid.uuid4())
+    """The caller's X-Correlation-Id if well formed, else a new one (server.py decides)."""
+    return environ_correlation_id(request.environ)
 
 
 __all__ = ["api", "http", "json_response", "HttpError", "Route", "RpcTimedOut"]

@@ -159,7 +159,9 @@ class Grants:
             org_id = entry.get("org_id") if isinstance(entry, dict) else None
             if org_id is None:
                 return DISTRICT
-            lineages.append(request.lineage(org_id if isinstance(org_id, str) else str(org_id)))
+            if not isinstance(org_id, str) or not 1 <= len(org_id) <= 64:
+                raise InvalidInput("a role's org_id must be an id", {"org_id": ["Not a valid id."]})
+            lineages.append(request.named("body", "org_id", lambda org_id=org_id: request.lineage(org_id)))
         if isinstance(member_id, str) and member_id:
             lineages.append(request.lineage(request.index.member_org(member_id, request.members)))
         return Target(tuple(lineages)) if lineages else DISTRICT

@@ -50,7 +50,7 @@ from . import payload
 from .responses import HttpError, error_response, response_for_exception
 
 CORRELATION_HEADER = "X-Correlation-Id"
-_CORRELATION_RE = re.compile(r"[A-Za-z0-9._:\-]{1,128}")  # as http.correlation_id
+_CORRELATION_RE = re.compile(r"[A-Za-z0-9._:\-]{1,128}")  # the event stores keep 200
 
 READ_TIMEOUT_KEY = "GATEWAY_READ_TIMEOUT"
 ALLOWED_ORIGINS_KEY = "GATEWAY_ALLOWED_ORIGINS"

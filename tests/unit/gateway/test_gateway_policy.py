@@ -195,3 +195,13 @@ def test_a_verified_token_kept_for_the_next_request_still_expires():
     time.sleep(1.5)
     with pytest.raises(access.TokenInvalid, match="expired"):
         access.verify_access_token(SECRET, value)
+
+
+def test_grants_refuse_an_org_id_that_is_not_an_id_and_name_an_unknown_one():
+    rule = policy.write(policy.Grants())
+    with pytest.raises(InvalidInput) as refused:
+        check(rule, CALLERS["district"], body={"role": "org_admin", "org_id": 42})
+    assert "org_id" in refused.value.fields
+    with pytest.raises(NotFound) as unknown:
+        check(rule, CALLERS["district"], body={"role": "org_admin", "org_id": "Z"})
+    assert "org_id" in unknown.value.fields
