@@ -1,9 +1,9 @@
 import datetime as dt
 
 import pytest
+from unit.unit_kernel import kernel_fixtures
 
 from services.dues import commands, projections
-from unit.unit_kernel import kernel_fixtures
 
 TODAY = dt.date(2024, 7, 15)
 BRANCH = "branch-1"

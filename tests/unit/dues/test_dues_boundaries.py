@@ -7,10 +7,10 @@ import datetime as dt
 from decimal import Decimal
 
 import pytest
+from dues_builders import account, pay
 
 from services.dues import commands, queries
 from services.dues import rules as rules_module
-from services.dues.domain import DuesAccount
 from services.dues.ledger import BaseSetting, first_day, month_of, month_text, schedule
 from services.dues.ledger import month_index as mi
 from services.dues.rules import RULE_SETS, rules_in_force
@@ -20,23 +20,6 @@ D = Decimal
 TODAY = dt.date(2024, 7, 15)
 RULES = rules_in_force(TODAY)
 BRANCH = "branch-1"  # as in conftest.py
-
-
-def account(owes_from="2024-01", base="3000.00", policy="from_month_of_change"):
-    """An employed member owing 15.00 a month from ``owes_from`` (base None: no base yet)."""
-    acc = DuesAccount.open("m-1", org_id=BRANCH, stage="probationary", status="active", owes_from=mi(owes_from),
-                           opened_on=first_day(mi(owes_from)), source_event="members.admission_approved")
-    if base is not None:
-        acc.set_base(category="employed", base=D(base), amount=None, effective_month=mi(owes_from),
-                     policy=policy, set_on=first_day(mi(owes_from)))
-    return acc
-
-
-def pay(acc, months, amount, today=TODAY):
-    acc.pay(payment_id=f"p-{len(acc.pending_events)}", idempotency_key=f"k-{len(acc.pending_events)}",
-            months=[mi(m) for m in months], amount=D(amount), voluntary_extra=None, paid_by=None,
-            paid_on=today, today=today)
-    return acc.pending_events[-1].payload
 
 
 def months(first, last):
@@ -201,7 +184,7 @@ def test_fixed_yearly_change_for_february_waits_for_the_january_after():
 
 
 def test_fixed_yearly_first_base_applies_from_its_month():
-    acc = account(base=None)
+    acc = account(category=None)
     assert set_base(acc, "6000.00", "2024-05") == "2024-05"  # no earlier base to keep until January
     assert set_base(acc, "4000.00", "2024-06") == "2025-01"  # the second one waits
 

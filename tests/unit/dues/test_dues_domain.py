@@ -4,32 +4,14 @@ import datetime as dt
 from decimal import Decimal
 
 import pytest
+from dues_builders import account, pay
 
-from services.dues.domain import DuesAccount
 from services.dues.ledger import month_index as mi
 from services.dues.ledger import month_text
 from shared.errors import Conflict, InvalidInput, NotFound, RuleViolation
 
 D = Decimal
 TODAY = dt.date(2024, 7, 15)
-
-
-def account(owes_from="2024-01", category="employed", base="3000.00", amount=None, org="branch-1"):
-    acc = DuesAccount.open("m-1", org_id=org, stage="probationary", status="active", owes_from=mi(owes_from),
-                           opened_on=dt.date(2024, 1, 10), source_event="members.admission_approved")
-    if category:
-        acc.set_base(category=category, base=None if base is None else D(base),
-                     amount=None if amount is None else D(amount), effective_month=mi(owes_from),
-                     policy="from_month_of_change", set_on=dt.date(2024, 1, 10))
-    return acc
-
-
-def pay(acc, months, amount, key=None, voluntary=None, today=TODAY, paid_by=None):
-    acc.pay(payment_id=f"p-{len(acc.pending_events)}", idempotency_key=key or f"k-{len(acc.pending_events)}",
-            months=[mi(m) for m in months], amount=D(amount),
-            voluntary_extra=None if voluntary is None else D(voluntary),
-            paid_by=paid_by, paid_on=today, today=today)
-    return acc.pending_events[-1].payload
 
 
 def test_paying_months_records_them_with_the_paid_up_to_month():

@@ -7,8 +7,16 @@ from decimal import ROUND_DOWN, Decimal
 
 import pytest
 
-from services.dues.ledger import (BaseSetting, Period, Reduction, assess, first_unsettled, month_list,
-                                  paid_up_to, schedule)
+from services.dues.ledger import (
+    BaseSetting,
+    Period,
+    Reduction,
+    assess,
+    first_unsettled,
+    month_list,
+    paid_up_to,
+    schedule,
+)
 from services.dues.ledger import month_index as mi
 from services.dues.rules import rules_in_force
 from shared.errors import InvalidInput, RuleViolation
