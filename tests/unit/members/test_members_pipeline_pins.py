@@ -1006,6 +1006,18 @@ REFUSALS.update(
 )
 
 
+REFUSALS["a notice without its end"] = (
+    lambda: do(walk("assign-contacts"), "approve-candidate", D(2023, 3, 6), public_notice_from=D(2023, 2, 20)),
+    REFUSALS["no public notice"][1],
+)
+
+
+def test_where_the_parent_approves_candidates_its_approval_is_recorded():
+    event = do(walk("assign-contacts"), "approve-candidate", D(2023, 3, 6), rules=PARENT_APPROVES,
+               parent_approved_on=D(2023, 3, 9), **NOTICE)
+    assert (event.payload["stage"], event.payload["parent_approved_on"]) == ("candidate", D(2023, 3, 9))
+
+
 @pytest.mark.parametrize("case", list(REFUSALS))
 def test_a_refused_step_says_which_rule_why_and_names_its_fields(case):
     act, expected = REFUSALS[case]
