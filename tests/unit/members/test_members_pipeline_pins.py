@@ -5,10 +5,12 @@ under the rule set in force (or a changed one where a rule set could say so)."""
 
 import dataclasses
 import datetime as dt
+from fractions import Fraction
 
 import pytest
 
 from members_builders import SPONSORS, TIMELINE, TODAY, VOTE, full_member, register, walk
+from services.members.admission import check_vote
 from services.members.commands import STEP_DATES
 from services.members.rules import rules_in_force
 from shared.errors import DomainError
@@ -1024,3 +1026,43 @@ def test_a_refused_step_says_which_rule_why_and_names_its_fields(case):
     with pytest.raises(DomainError) as refused:
         act()
     assert refused.value.to_dict() == expected
+
+
+def test_a_two_thirds_majority_needs_more_than_two_thirds_of_all_eligible():
+    two_thirds = dataclasses.replace(RULES, vote_majority=Fraction(2, 3))
+    check_vote(two_thirds, 9, 9, 7, 2, 0)
+    with pytest.raises(DomainError) as refused:
+        check_vote(two_thirds, 9, 9, 6, 3, 0)  # exactly two thirds is not more
+    assert refused.value.rule == "members.pipeline.vote_majority"
+
+
+def test_a_probation_is_cancelled_even_when_the_member_lost_contact():
+    member = walk("approve-admission")
+    member.change_status(rules_in_force(D(2023, 8, 1)), today=TODAY, status="lost_contact",
+                         changed_on=D(2023, 8, 1), reason="moved away")
+    assert do(member, "cancel-probation", D(2023, 9, 1), reason="unreachable").payload["status"] == "left"
+
+
+def test_nothing_is_dated_before_a_cancelled_probation():
+    member = walk("approve-admission")
+    do(member, "cancel-probation", D(2023, 9, 1), reason="broke discipline")
+    with pytest.raises(DomainError) as refused:
+        member.change_status(rules_in_force(D(2023, 8, 31)), today=TODAY, status="deceased",
+                             changed_on=D(2023, 8, 31), reason="r")
+    assert refused.value.fields == {"changed_on": "2023-08-31"}
+
+
+def test_a_confirmation_approved_late_counts_in_a_special_case():
+    member = walk("approve-admission")
+    event = do(member, "confirm-full", D(2024, 9, 10), meeting_date=D(2024, 4, 10), special=True, **VOTE)
+    assert (event.payload["stage"], event.payload["special"]) == ("full", True)
+
+
+def test_each_extension_counts_where_the_rules_allow_more_than_one():
+    twice = dataclasses.replace(RULES, extensions_allowed=2)
+    member = walk("approve-admission")
+    do(member, "extend-probation", D(2024, 4, 3), rules=twice, months=6, reason="r")
+    do(member, "extend-probation", D(2024, 10, 3), rules=twice, months=6, reason="r")
+    with pytest.raises(DomainError) as refused:
+        do(member, "extend-probation", D(2025, 4, 3), rules=twice, months=6, reason="r")
+    assert refused.value.to_dict()["fields"] == {"extensions": 2}
