@@ -1066,3 +1066,18 @@ def test_each_extension_counts_where_the_rules_allow_more_than_one():
     with pytest.raises(DomainError) as refused:
         do(member, "extend-probation", D(2025, 4, 3), rules=twice, months=6, reason="r")
     assert refused.value.to_dict()["fields"] == {"extensions": 2}
+
+
+def test_a_sponsor_of_another_branch_is_recorded_with_a_warning_naming_them():
+    member = walk("approve-candidate")
+    event = do(member, "assign-sponsors", D(2023, 3, 10),
+               sponsors=[SPONSORS[0], full_member("s-9", org_id="branch-2")])
+    assert event.payload["warnings"] == [{
+        "rule": "members.pipeline.sponsor_same_branch",
+        "message": "sponsor s-9 is of another branch; sponsors are normally of the same branch"}]
+    assert [s["same_branch"] for s in event.payload["sponsors"]] == [True, False]
+
+
+def test_training_given_in_as_many_days_as_class_hours_is_recorded():
+    member = walk("approve-candidate")
+    assert do(member, "record-training", D(2023, 3, 20), days=2, class_hours=2).payload["total_class_hours"] == 2
