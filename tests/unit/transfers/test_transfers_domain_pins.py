@@ -530,3 +530,102 @@ def test_a_refused_step_says_which_rule_why_and_names_its_fields(case):
     with pytest.raises(DomainError) as refused:
         act()
     assert refused.value.to_dict() == expected
+
+
+def resubmitted(**overrides):
+    t = in_state("returned")
+    args = dict(
+        today=TODAY,
+        resubmitted_on=ON["issued"],
+        to_org=BRANCH_B,
+        to_group=None,
+        to_parent=COMMITTEE_2,
+        to_org_id="branch-b",
+        to_group_id=None,
+        scope="elsewhere",
+        grounds="employer_change",
+        reason="moved house",
+    )
+    args.update(overrides)
+    t.resubmit(**args)
+    return t
+
+
+def long_letter():
+    """A letter valid to the latest day the rules allow (past TODAY)."""
+    t = in_state("approved")
+    t.issue_letter(rules(), today=TODAY, issued_on=ON["issued"], valid_until=D(2027, 4, 8), dues=UNKNOWN_DUES)
+    return t
+
+
+STEPS_DATED = {
+    "approved_on": lambda on: in_state("requested").approve(today=TODAY, approved_on=on),
+    "returned_on": lambda on: in_state("requested").return_for_correction(today=TODAY, returned_on=on, reason="r"),
+    "resubmitted_on": lambda on: resubmitted(resubmitted_on=on),
+    "withdrawn_on": lambda on: in_state("requested").withdraw(today=TODAY, withdrawn_on=on),
+    "rejected_on": lambda on: in_state("requested").reject(today=TODAY, rejected_on=on, reason="r"),
+    "issued_on": lambda on: in_state("approved").issue_letter(rules(), today=TODAY, issued_on=on, dues=UNKNOWN_DUES),
+    "accepted_on": lambda on: long_letter().accept(rules(), today=TODAY, accepted_on=on, to_org=BRANCH_B),
+    "reported_on": lambda on: in_state("accepted").report_in(today=TODAY, reported_on=on, to_org=BRANCH_B, group=None),
+}
+
+
+@pytest.mark.parametrize("field", list(STEPS_DATED))
+def test_a_step_dated_in_the_future_names_its_own_date(field):
+    with pytest.raises(DomainError) as refused:
+        STEPS_DATED[field](TODAY + DAY)
+    assert refused.value.to_dict() == {
+        "code": "invalid_input",
+        "message": f"{field} 2027-03-02 is in the future",
+        "fields": {field: "2027-03-02"},
+    }
+
+
+def test_a_resubmission_keeps_its_corrected_reason_and_group():
+    t = resubmitted(to_group=GROUP_B, to_group_id="group-b")
+    assert (t.reason, t.to_group_id) == ("moved house", "group-b")
+    assert last(t)[1]["to_group_id"] == "group-b"
+
+
+@pytest.mark.parametrize(
+    "overrides, fields",
+    [
+        ({"to_org": None, "to_org_id": "branch-x"}, {"to_org_id": "branch-x"}),
+        ({"to_group": None, "to_group_id": "group-x"}, {"to_group_id": "group-x"}),
+        (
+            {"to_group": dataclasses.replace(GROUP_B, status="dissolved"), "to_group_id": "group-b"},
+            {"to_group_id": "group-b"},
+        ),
+    ],
+)
+def test_a_resubmission_checks_the_corrected_receiving_side_naming_the_field(overrides, fields):
+    with pytest.raises(DomainError) as refused:
+        resubmitted(**overrides)
+    assert refused.value.fields == fields
+
+
+def test_a_withdrawal_without_a_reason_records_none():
+    t = in_state("approved")
+    t.withdraw(today=TODAY, withdrawn_on=ON["issued"])
+    assert last(t)[1]["reason"] is None
+
+
+def test_the_report_in_checks_the_branch_and_the_group_naming_each():
+    with pytest.raises(DomainError) as refused:
+        in_state("accepted").report_in(
+            today=TODAY,
+            reported_on=ON["reported"],
+            to_org=dataclasses.replace(BRANCH_B, status="dissolved"),
+            group=None,
+        )
+    assert refused.value.fields == {"to_org_id": "branch-b"}
+    with pytest.raises(DomainError) as refused:
+        in_state("accepted").report_in(
+            today=TODAY, reported_on=ON["reported"], to_org=BRANCH_B, group=None, group_id="group-x"
+        )
+    assert refused.value.to_dict() == {
+        "code": "rule_violation",
+        "rule": "members.transfer.receiving_branch",
+        "message": "organisation group-x is not an active party group of branch branch-b",
+        "fields": {"group_id": "group-x"},
+    }
