@@ -629,3 +629,14 @@ def test_the_report_in_checks_the_branch_and_the_group_naming_each():
         "message": "organisation group-x is not an active party group of branch branch-b",
         "fields": {"group_id": "group-x"},
     }
+
+
+def test_a_reissued_letter_records_its_validity_who_decided_and_the_note():
+    t = in_state("letter_expired")
+    issued = ON["issued"] + 12 * DAY
+    t.reissue_letter(rules(), today=TODAY, issued_on=issued, valid_until=issued + 20 * DAY, reference="R2",
+                     dues=DUES, decided_by=BY, note="the first one expired")
+    assert last(t) == ("transfers.letter_reissued", {
+        **sides("letter_issued"), "number": 2, "reference": "R2", "issued_on": issued,
+        "valid_until": issued + 20 * DAY, "rules_version": rules().version, **DUES, "decided_by": BY,
+        "note": "the first one expired"})
