@@ -160,3 +160,19 @@ def test_responses_dump_dates_as_iso_strings():
                                      "talk": {"talked_on": "2022-01-20", "talked_by": "W", "due_on": None,
                                               "late": False}})
     assert out["birth_date"] == "1995-05-04" and out["talk"]["talked_on"] == "2022-01-20"
+
+
+def test_a_value_too_short_to_keep_eight_characters_is_masked_entirely():
+    assert mask_id_number("12345678") == "********"
+    assert mask_id_number("123456789") == "1234*6789"
+    assert mask_id_number("") == ""
+
+
+def test_an_invalid_id_number_is_refused_with_what_is_wrong_with_it():
+    assert errors(contract.RegisterMemberIn, registration(id_number="3205"))["id_number"] == \
+        ["An ID number has 18 characters."]
+
+
+def test_a_missing_stage_date_is_named_with_the_stage():
+    assert stage_date_problems("candidate", {"applied_on": dt.date(2022, 1, 1)}) == \
+        {"candidate_on": "Required for a member at stage candidate."}
