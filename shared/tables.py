@@ -71,3 +71,21 @@ projection_versions = Table(
     Column("aggregate_id", String(64), primary_key=True),
     Column("version", Integer, nullable=False),
 )
+
+# Ordered consumers (ordering.py): the last version of each aggregate a
+# consumer applied, and the versions that arrived ahead of it.
+consumer_positions = Table(
+    "consumer_positions", kernel_metadata,
+    Column("consumer", String(150), primary_key=True),
+    Column("aggregate_id", String(64), primary_key=True),
+    Column("version", Integer, nullable=False),
+)
+
+parked_events = Table(
+    "parked_events", kernel_metadata,
+    Column("consumer", String(150), primary_key=True),
+    Column("aggregate_id", String(64), primary_key=True),
+    Column("aggregate_version", Integer, primary_key=True),
+    Column("body", Text, nullable=False),
+    Column("parked_at", UTCDateTime(), nullable=False),
+)
