@@ -89,3 +89,14 @@ parked_events = Table(
     Column("body", Text, nullable=False),
     Column("parked_at", UTCDateTime(), nullable=False),
 )
+
+# Idempotent commands (idempotency.py): what a command under a caller's
+# Idempotency-Key did, so a retry answers the same instead of doing it twice.
+command_keys = Table(
+    "command_keys", kernel_metadata,
+    Column("command", String(100), primary_key=True),
+    Column("key", String(200), primary_key=True),
+    Column("request_hash", String(64), nullable=False),
+    Column("result_id", String(64), nullable=False),
+    Column("created_at", UTCDateTime(), nullable=False),
+)

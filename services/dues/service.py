@@ -114,8 +114,14 @@ class DuesService:
 
     @domain_rpc
     def record_reduction(self, member_id, data):
-        """The branch's decision to reduce or waive dues; applies once approved."""
-        return self._reduction_command(commands.record_reduction, member_id, contract.RecordReductionIn, data)
+        """The branch's decision to reduce or waive dues; applies once approved.
+        Once per idempotency key: a retry does not record a second reduction."""
+        fields = _valid(contract.RecordReductionIn, data)
+        member_id = _id(member_id, "member_id")
+        reduction_id = self.kernel.once("dues.record_reduction", {"member_id": member_id, **data},
+                                        lambda uow: commands.record_reduction(uow, member_id, **fields))
+        with self._read() as conn:
+            return _out(contract.ReductionOut, queries.get_reduction(conn, reduction_id))
 
     @domain_rpc
     def approve_reduction(self, member_id, data):
