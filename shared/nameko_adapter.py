@@ -258,6 +258,24 @@ class ReliableEventHandler(EventHandler):
 event_consumer = ReliableEventHandler.decorator
 
 
+class _ExpectedErrorsOnOneLine(logging.Filter):
+    """nameko logs every expected error (a domain error: a refused rule, a
+    404, a 409, the caller's 4xx) with its traceback. It is an answer, not a
+    fault: keep it as one line naming the error, without the traceback."""
+
+    def filter(self, record):
+        if record.exc_info and str(record.msg).startswith("(expected)"):
+            error = record.exc_info[1]
+            worker = record.args[0] if isinstance(record.args, tuple) and record.args else "?"
+            record.msg = "(expected) error handling worker %s: %s %s"
+            record.args = (worker, getattr(error, "code", type(error).__name__), str(error)[:300])
+            record.exc_info = record.exc_text = None
+        return True
+
+
+logging.getLogger("nameko.containers").addFilter(_ExpectedErrorsOnOneLine())
+
+
 def _route_decode_errors_to_dead_letters():
     """kombu acks and drops a message whose body it cannot decode; give it to
     the reliable handler that consumed it instead, which dead-letters it."""

@@ -100,3 +100,13 @@ command_keys = Table(
     Column("result_id", String(64), nullable=False),
     Column("created_at", UTCDateTime(), nullable=False),
 )
+
+# The embedded run's delivery checkpoint (outbox.py): every outbox row up to
+# ``outbox_id`` reached every consumer. memory:// keeps nothing across a
+# crash, so a start republishes what lies past it.
+outbox_checkpoints = Table(
+    "outbox_checkpoints", kernel_metadata,
+    Column("name", String(50), primary_key=True),
+    Column("outbox_id", Position, nullable=False),
+    Column("set_at", UTCDateTime(), nullable=False),
+)
