@@ -12,8 +12,6 @@ from pathlib import Path
 
 from sqlalchemy import create_engine, text
 
-from conftest import PG_ADMIN_URL
-
 ROOT = Path(__file__).resolve().parents[3]
 TRIES = 10
 
@@ -41,9 +39,9 @@ REPLICA = textwrap.dedent("""
 """)
 
 
-def test_two_replicas_started_at_the_same_moment_on_a_fresh_database_both_serve():
+def test_two_replicas_started_at_the_same_moment_on_a_fresh_database_both_serve(pg_admin_url):
     names = [f"ejia_test_race_{uuid.uuid4().hex[:8]}" for _ in range(TRIES)]
-    base = PG_ADMIN_URL.rsplit("/", 1)[0]
+    base = pg_admin_url.rsplit("/", 1)[0]
     start = time.time() + 6.0  # both replicas have imported everything by then
     plan = json.dumps([(f"{base}/{name}", start + 1.0 * i) for i, name in enumerate(names)])
     try:
@@ -56,7 +54,7 @@ def test_two_replicas_started_at_the_same_moment_on_a_fresh_database_both_serve(
             outcomes.append(json.loads(out.strip().splitlines()[-1]))
         assert outcomes == [["served"] * TRIES] * 2
     finally:
-        engine = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+        engine = create_engine(pg_admin_url, isolation_level="AUTOCOMMIT")
         with engine.connect() as conn:
             for name in names:
                 conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
