@@ -29,6 +29,8 @@ from shared.nameko_adapter import prepare_memory_transport  # noqa: E402
 
 SERVICES = ("identity", "orgs", "members", "dues")
 DEMO_MARKER = ".demo-loaded"
+DEMO_LOADING = ".demo-loading"
+CHECKPOINT_SECONDS = 2.0
 SECRET_FILE = "jwt-secret"
 MASTER_KEY_FILE = "master-key"
 
@@ -77,6 +79,78 @@ def service_classes():
     return [IdentityService, OrgsService, MembersService, DuesService, GatewayService]
 
 
+def start_over_after_an_interrupted_demo_load(data_dir: Path, log):
+    """A first start killed while the demo data loaded leaves part of it: the
+    next start would trip over its own half-made records. Nothing but demo
+    data can be there yet (the demo accounts are made last), so the service
+    databases are removed and the load starts over; the secrets stay."""
+    if (data_dir / DEMO_LOADING).exists() and not (data_dir / DEMO_MARKER).exists():
+        log.warning("the first start was interrupted while loading the demo data: loading it again")
+        for name in SERVICES:
+            for suffix in ("", "-wal", "-shm", "-journal"):
+                (data_dir / f"{name}.db{suffix}").unlink(missing_ok=True)
+        (data_dir / DEMO_LOADING).unlink()
+
+
+def service_databases(config) -> dict:
+    from shared.database import Database
+    return {name: Database(url) for name, url in config["DB_URIS"].items()}
+
+
+def redeliver_after_a_crash(databases: dict, log) -> int:
+    """Make every outbox row past the delivery checkpoint unpublished again
+    (memory:// lost whatever was queued when the process died); the relays
+    send them once more and the inboxes drop what was already applied."""
+    from shared.outbox import redeliver_after_checkpoint
+    total = 0
+    for name, db in databases.items():
+        with db.begin() as conn:
+            count = redeliver_after_checkpoint(conn)
+        if count:
+            log.info("%s: %s events past the delivery checkpoint sent again", name, count)
+        total += count
+    return total
+
+
+def idle(runner, databases: dict) -> dict | None:
+    """{service: last outbox id} when nothing is on its way: no message in
+    any in-memory queue, no worker running in any service, nothing
+    unpublished. None otherwise."""
+    from kombu.transport import memory
+    from shared.outbox import last_outbox_id
+    from shared.tables import outbox
+    from sqlalchemy import func, select
+    if any(queue.qsize() for queue in list(memory.Channel.queues.values())):
+        return None
+    if any(container._worker_threads for container in runner.containers):
+        return None
+    last = {}
+    for name, db in databases.items():
+        with db.connect() as conn:
+            if conn.execute(select(func.count()).where(outbox.c.published_at.is_(None))).scalar_one():
+                return None
+            last[name] = last_outbox_id(conn)
+    return last
+
+
+def keep_delivery_checkpoints(runner, databases: dict, log, interval=CHECKPOINT_SECONDS):
+    """Every ``interval``: if the platform was idle at two looks in a row with
+    the same outbox ends, everything up to those ends was delivered."""
+    from shared.outbox import mark_delivered_through
+    previous = None
+    while True:
+        eventlet.sleep(interval)
+        try:
+            now = idle(runner, databases)
+            if now is not None and now == previous:
+                for name, db in databases.items():
+                    with db.begin() as conn:
+                        mark_delivered_through(conn, now[name])
+            previous = now
+        except Exception:
+            log.exception("delivery checkpoint failed; will try again")
+
+
 def load_demo_once(config, data_dir: Path, log) -> str:
     """Load the demo data and accounts on the folder's first start; answer
     the demo accounts' description (kept in the marker file)."""
@@ -85,11 +159,13 @@ def load_demo_once(config, data_dir: Path, log) -> str:
     if marker.exists():
         return marker.read_text()
     from services.demo import load_demo
+    (data_dir / DEMO_LOADING).write_text("started\n")
     started = time.monotonic()
     with ClusterRpcProxy(config, timeout=30) as cluster:
         district = load_demo(cluster.orgs, cluster.members, cluster.dues)
         accounts = describe(load_accounts(cluster.identity, district))
     marker.write_text(accounts + "\n")
+    (data_dir / DEMO_LOADING).unlink(missing_ok=True)
     counts, dues = district.get("demo_members", {}), district.get("demo_dues", {})
     log.info("demo data loaded in %.1f s: %s members (%s); %s dues accounts, %s paid up",
              time.monotonic() - started, counts.get("members", 0),
@@ -114,11 +190,18 @@ def main(argv=None):
     prepare_memory_transport(polling_interval=0.001)
     config = embedded_config(data_dir, f"{args.host}:{args.port}")
 
+    from services.gateway.health import readiness
+    readiness.starting_because("loading the demo data" if not args.no_demo else "starting the services")
+    start_over_after_an_interrupted_demo_load(data_dir, log)
     runner = ServiceRunner(config)
     for cls in service_classes():
         runner.add_service(cls)
     runner.start()
+    databases = service_databases(config)  # every service's tables exist now
+    redeliver_after_a_crash(databases, log)
+    eventlet.spawn(keep_delivery_checkpoints, runner, databases, log)
     accounts = "" if args.no_demo else load_demo_once(config, data_dir, log)
+    readiness.ready()
 
     url = f"http://{args.host}:{args.port}"
     print(f"eJia is running at {url}  (API docs: {url}/docs)  Ctrl-C stops it.", flush=True)

@@ -25,6 +25,11 @@ def dumps(value) -> str:
     return json.dumps(value, default=_default, ensure_ascii=False, separators=(",", ":"))
 
 
+def canonical(value) -> str:
+    """One text for equal values (keys sorted): what request digests hash."""
+    return json.dumps(value, default=_default, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+
+
 def loads(text):
     if isinstance(text, (bytes, bytearray)):
         text = text.decode("utf-8")

@@ -2,7 +2,7 @@
 import time
 
 from sqlalchemy import create_engine, event, text
-from sqlalchemy.exc import DisconnectionError, OperationalError
+from sqlalchemy.exc import DBAPIError, DisconnectionError, OperationalError
 from sqlalchemy.engine import make_url
 
 from .tables import kernel_metadata
@@ -19,9 +19,19 @@ def ensure_database(url: str):
             exists = conn.execute(text("SELECT 1 FROM pg_database WHERE datname = :n"),
                                   {"n": parsed.database}).scalar()
             if not exists:
-                conn.execute(text(f'CREATE DATABASE "{parsed.database}"'))
+                try:
+                    conn.execute(text(f'CREATE DATABASE "{parsed.database}"'))
+                except DBAPIError:
+                    # Another replica created it a moment ago (duplicate database,
+                    # or pg_database's unique index); anything else is re-raised.
+                    if not conn.execute(text("SELECT 1 FROM pg_database WHERE datname = :n"),
+                                        {"n": parsed.database}).scalar():
+                        raise
     finally:
         admin.dispose()
+
+
+SCHEMA_LOCK_KEY = 0x656A6961  # "ejia": one advisory lock key for schema changes in any service database
 
 
 class Database:
@@ -43,8 +53,21 @@ class Database:
             self.engine = create_engine(url, pool_size=pool_size, max_overflow=pool_size)
             event.listen(self.engine, "checkout", _ping_if_idle(self.engine.dialect))
             event.listen(self.engine, "checkin", _note_return)
-        for metadata in (kernel_metadata, *metadatas):
-            metadata.create_all(self.engine)
+        self.create_schema(kernel_metadata, *metadatas)
+
+    def create_schema(self, *metadatas):
+        """Create the tables that do not exist yet, under a lock, so that
+        replicas starting at the same moment on a fresh database do not race
+        (PostgreSQL: CREATE TABLE and its row type collide in the catalog,
+        DuplicateTable / UniqueViolation on pg_type). The lock is a
+        transaction-level advisory lock: PostgreSQL's DDL is transactional,
+        so the second replica waits, then finds every table there. SQLite's
+        BEGIN IMMEDIATE serialises writers anyway."""
+        with self.engine.begin() as conn:
+            if not self.is_sqlite:
+                conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": SCHEMA_LOCK_KEY})
+            for metadata in metadatas:
+                metadata.create_all(conn)
 
     def begin(self):
         """A connection in a transaction: ``with db.begin() as conn: ...``."""

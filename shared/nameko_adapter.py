@@ -28,6 +28,7 @@ from .catalog import InvalidEvent, catalog
 from .database import Database
 from .envelope import CommandContext, Envelope
 from .errors import DOMAIN_ERRORS
+from .idempotency import once
 from .inbox import Inbox
 from .outbox import OutboxRelay
 from .store import EventStore, UnitOfWork
@@ -42,6 +43,7 @@ domain_rpc = rpc(expected_exceptions=DOMAIN_ERRORS)
 ACTOR_KEY = "ejia_actor"
 CORRELATION_KEY = "ejia_correlation_id"
 TOKEN_KEY = "ejia_access_token"  # the caller's access token, forwarded so services verify it themselves
+IDEMPOTENCY_KEY = "ejia_idempotency_key"  # the HTTP request's Idempotency-Key (idempotency.py)
 ATTEMPT_HEADER = "x-ejia-attempt"
 
 
@@ -76,6 +78,14 @@ class _CallContext:
         if access_token is not None:
             self._data[TOKEN_KEY] = access_token
 
+    def set_idempotency_key(self, key: str | None):
+        """Carried to every call this worker makes; only ``Kernel.once`` reads it."""
+        if key is not None:
+            self._data[IDEMPOTENCY_KEY] = key
+
+    def idempotency_key(self) -> str | None:
+        return self._data.get(IDEMPOTENCY_KEY)
+
     def principal(self):
         """The verified ``shared.access.Principal`` of the forwarded token, or
         None: no token (a service's own call, a timer), or one that does not
@@ -101,11 +111,19 @@ class Kernel:
         self.db = provider.db
         self.store = provider.store
         self.inbox = provider.inbox
-        self.context = _CallContext(worker_ctx).command_context()
+        call = _CallContext(worker_ctx)
+        self.context = call.command_context()
+        self.idempotency_key = call.idempotency_key()
 
     def unit_of_work(self, context: CommandContext | None = None) -> UnitOfWork:
         return UnitOfWork(self.db, self.store, context or self.context,
                           on_commit=self._provider.kick_relay)
+
+    def once(self, command: str, request, run) -> str:
+        """``run(uow)`` once per the caller's idempotency key (idempotency.py):
+        the id it returned, the first time or on any retry."""
+        return once(self.unit_of_work, self.db.connect, command, self.idempotency_key, request, run,
+                    self._provider.digest_key)
 
     def handle_once(self, consumer: str, envelope: Envelope, apply) -> bool:
         return self.inbox.handle(consumer, envelope, apply)
@@ -125,6 +143,7 @@ class EventSourcing(DependencyProvider):
         self.inbox = Inbox(self.db)
         self.publisher = Publisher(config["AMQP_URI"])
         self.relay = OutboxRelay(self.db, self.publisher)
+        self.digest_key = config.get("JWT_SECRET")  # keys the digests of idempotent requests
         self._wake = threading.Event()
         self._running = False
         self._thread = None
@@ -237,6 +256,24 @@ class ReliableEventHandler(EventHandler):
 
 
 event_consumer = ReliableEventHandler.decorator
+
+
+class _ExpectedErrorsOnOneLine(logging.Filter):
+    """nameko logs every expected error (a domain error: a refused rule, a
+    404, a 409, the caller's 4xx) with its traceback. It is an answer, not a
+    fault: keep it as one line naming the error, without the traceback."""
+
+    def filter(self, record):
+        if record.exc_info and str(record.msg).startswith("(expected)"):
+            error = record.exc_info[1]
+            worker = record.args[0] if isinstance(record.args, tuple) and record.args else "?"
+            record.msg = "(expected) error handling worker %s: %s %s"
+            record.args = (worker, getattr(error, "code", type(error).__name__), str(error)[:300])
+            record.exc_info = record.exc_text = None
+        return True
+
+
+logging.getLogger("nameko.containers").addFilter(_ExpectedErrorsOnOneLine())
 
 
 def _route_decode_errors_to_dead_letters():

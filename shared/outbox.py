@@ -8,10 +8,11 @@ at-least-once, and consumers' inboxes make it effectively once.
 import logging
 
 from sqlalchemy import func, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 
 from . import codec
 from .bus import Message, Publisher
-from .tables import outbox
+from .tables import outbox, outbox_checkpoints
 
 log = logging.getLogger(__name__)
 
@@ -52,3 +53,38 @@ class OutboxRelay:
     def backlog(self) -> int:
         with self.db.connect() as conn:
             return conn.execute(select(func.count()).where(outbox.c.published_at.is_(None))).scalar_one()
+
+
+# ---- the delivery checkpoint (embedded mode) -------------------------------------------
+# On RabbitMQ a published message is the broker's to keep. On memory:// it is
+# gone with the process: rows marked published may never have reached their
+# consumers. The embedded runner records, whenever the platform is idle (no
+# message queued or in a worker, nothing unpublished), the last outbox row
+# every consumer has; a start makes every later row unpublished again, the
+# relay sends them, and the consumers' inboxes drop what they already had.
+DELIVERED = "delivered"
+
+
+def last_outbox_id(conn) -> int:
+    return conn.execute(select(func.max(outbox.c.id))).scalar() or 0
+
+
+def delivered_through(conn) -> int:
+    return conn.execute(select(outbox_checkpoints.c.outbox_id)
+                        .where(outbox_checkpoints.c.name == DELIVERED)).scalar() or 0
+
+
+def mark_delivered_through(conn, outbox_id: int):
+    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+    statement = dialect.insert(outbox_checkpoints).values(name=DELIVERED, outbox_id=outbox_id,
+                                                          set_at=codec.utcnow())
+    conn.execute(statement.on_conflict_do_update(
+        index_elements=["name"], set_={"outbox_id": outbox_id, "set_at": statement.excluded.set_at},
+        where=outbox_checkpoints.c.outbox_id < outbox_id))
+
+
+def redeliver_after_checkpoint(conn) -> int:
+    """Mark every row past the checkpoint unpublished again; how many."""
+    return conn.execute(update(outbox).where(outbox.c.id > delivered_through(conn),
+                                             outbox.c.published_at.is_not(None))
+                        .values(published_at=None)).rowcount

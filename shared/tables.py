@@ -71,3 +71,42 @@ projection_versions = Table(
     Column("aggregate_id", String(64), primary_key=True),
     Column("version", Integer, nullable=False),
 )
+
+# Ordered consumers (ordering.py): the last version of each aggregate a
+# consumer applied, and the versions that arrived ahead of it.
+consumer_positions = Table(
+    "consumer_positions", kernel_metadata,
+    Column("consumer", String(150), primary_key=True),
+    Column("aggregate_id", String(64), primary_key=True),
+    Column("version", Integer, nullable=False),
+)
+
+parked_events = Table(
+    "parked_events", kernel_metadata,
+    Column("consumer", String(150), primary_key=True),
+    Column("aggregate_id", String(64), primary_key=True),
+    Column("aggregate_version", Integer, primary_key=True),
+    Column("body", Text, nullable=False),
+    Column("parked_at", UTCDateTime(), nullable=False),
+)
+
+# Idempotent commands (idempotency.py): what a command under a caller's
+# Idempotency-Key did, so a retry answers the same instead of doing it twice.
+command_keys = Table(
+    "command_keys", kernel_metadata,
+    Column("command", String(100), primary_key=True),
+    Column("key", String(200), primary_key=True),
+    Column("request_hash", String(64), nullable=False),
+    Column("result_id", String(64), nullable=False),
+    Column("created_at", UTCDateTime(), nullable=False),
+)
+
+# The embedded run's delivery checkpoint (outbox.py): every outbox row up to
+# ``outbox_id`` reached every consumer. memory:// keeps nothing across a
+# crash, so a start republishes what lies past it.
+outbox_checkpoints = Table(
+    "outbox_checkpoints", kernel_metadata,
+    Column("name", String(50), primary_key=True),
+    Column("outbox_id", Position, nullable=False),
+    Column("set_at", UTCDateTime(), nullable=False),
+)

@@ -40,5 +40,11 @@ def pg_database_factory():
 
 
 @pytest.fixture
+def pg_admin_url():
+    """The PostgreSQL server's admin URL (to name databases that do not exist yet)."""
+    return PG_ADMIN_URL
+
+
+@pytest.fixture
 def pg_url(pg_database_factory):
     return pg_database_factory()

@@ -12,6 +12,7 @@ from sqlalchemy.exc import IntegrityError
 
 from shared.contracts.dues import MAX_MONTHS
 from shared.errors import Conflict, DomainError, InvalidInput, NotFound
+from shared.ordering import in_order
 
 from .domain import BasePolicy, DuesAccount, is_liable
 from .ledger import ZERO, month_index, month_of, month_text
@@ -68,6 +69,20 @@ def opening_month(event_type: str, payload: dict, on: dt.date) -> int:
         return month_of(admitted or on)
     window = rules_in_force(on).back_payment_max_months
     return month_of(admitted) if month_of(on) - month_of(admitted) <= window else month_of(on)
+
+
+MEMBERS_CONSUMER = "dues.member_accounts"
+
+
+def follow_member_events(uow, envelope):
+    """A members event as it arrives: it and any of the member's events
+    parked behind it are followed in version order (an account is a history:
+    dropping the registration behind a later event would open it from the
+    wrong month). Each is recorded as the cause of what it changes."""
+    base = uow.context
+    for event in in_order(uow.conn, MEMBERS_CONSUMER, envelope, seed_from=MEMBERS_CONSUMER):
+        uow.context = base.caused_by(event)
+        follow_member(uow, event.event_type, event.aggregate_id, event.payload, event.occurred_at)
 
 
 def follow_member(uow, event_type: str, member_id: str, payload: dict, occurred_at: dt.datetime):

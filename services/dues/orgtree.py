@@ -8,7 +8,7 @@ everything under it get theirs."""
 from sqlalchemy import Column, String, Table, Text, select, update
 
 from shared.envelope import Envelope
-from shared.inbox import advance_version
+from shared.ordering import in_order
 
 from .projections import dues_meta, metadata, upsert
 
@@ -26,10 +26,16 @@ CONSUMER = "dues.org_tree"
 ADDED = ("orgs.org_created", "orgs.branch_founded")
 
 
+def follow_org_events(conn, envelope: Envelope):
+    """An orgs event as it arrives: it and any of the organisation's events
+    parked behind it, in version order (a dissolution applied before the
+    creation would leave the organisation out of the tree)."""
+    for event in in_order(conn, CONSUMER, envelope, seed_from="dues_orgs"):
+        apply_org_event(conn, event)
+
+
 def apply_org_event(conn, envelope: Envelope):
     if envelope.event_type not in ADDED + ("orgs.org_renamed", "orgs.org_dissolved"):
-        return
-    if not advance_version(conn, "dues_orgs", envelope.aggregate_id, envelope.aggregate_version):
         return
     p, org_id = envelope.payload, envelope.aggregate_id
     # One tree change at a time: placing a child and its parent in two

@@ -6,7 +6,6 @@ import logging
 from nameko.timer import timer
 
 from shared.contracts import dues as contract
-from shared.inbox import advance_version, record_once
 from shared.nameko_adapter import CallContext, EventSourcing, domain_rpc, event_consumer
 from shared.retry import retry_conflicts
 from shared.rpc_io import identifier as _id, out as _out, today as _today, valid as _valid
@@ -16,7 +15,6 @@ from .ledger import first_day, month_index, month_of, month_text
 from .rules import rules_fingerprint, rules_in_force
 
 log = logging.getLogger(__name__)
-MEMBERS_CONSUMER = "dues.member_accounts"
 
 
 class DuesService:
@@ -32,23 +30,22 @@ class DuesService:
     @event_consumer("members", "members.#")
     def on_member_event(self, envelope):
         """Open, move, stop and restart accounts as members are admitted, change
-        status or branch. Inbox record, version check and the account's new
-        events commit in one transaction."""
+        status or branch. An account is a history, so each member's events are
+        applied in version order (shared/ordering.py): one that arrives ahead
+        of its predecessors waits for them. Position, parked events and the
+        accounts' new events commit in one transaction."""
         def handle():
-            with self.kernel.unit_of_work(self.kernel.context.caused_by(envelope)) as uow:
-                if not record_once(uow.conn, MEMBERS_CONSUMER, envelope.event_id):
-                    return
-                if not advance_version(uow.conn, MEMBERS_CONSUMER, envelope.aggregate_id,
-                                       envelope.aggregate_version):
-                    return  # an older state of the member than one already applied
-                commands.follow_member(uow, envelope.event_type, envelope.aggregate_id, envelope.payload,
-                                       envelope.occurred_at)
+            with self.kernel.unit_of_work() as uow:
+                commands.follow_member_events(uow, envelope)
         retry_conflicts(handle)
 
     @event_consumer("orgs", "orgs.#")
     def on_org_event(self, envelope):
-        """Keep the organisation tree that subtree reports add up."""
-        self.kernel.handle_once(orgtree.CONSUMER, envelope, orgtree.apply_org_event)
+        """Keep the organisation tree that subtree reports add up, each
+        organisation's events in version order (a dissolution never lands
+        before the creation it ends)."""
+        with self.kernel.db.begin() as conn:
+            orgtree.follow_org_events(conn, envelope)
 
     def _read(self):
         return self.kernel.db.connect()
@@ -117,8 +114,14 @@ class DuesService:
 
     @domain_rpc
     def record_reduction(self, member_id, data):
-        """The branch's decision to reduce or waive dues; applies once approved."""
-        return self._reduction_command(commands.record_reduction, member_id, contract.RecordReductionIn, data)
+        """The branch's decision to reduce or waive dues; applies once approved.
+        Once per idempotency key: a retry does not record a second reduction."""
+        fields = _valid(contract.RecordReductionIn, data)
+        member_id = _id(member_id, "member_id")
+        reduction_id = self.kernel.once("dues.record_reduction", {"member_id": member_id, **data},
+                                        lambda uow: commands.record_reduction(uow, member_id, **fields))
+        with self._read() as conn:
+            return _out(contract.ReductionOut, queries.get_reduction(conn, reduction_id))
 
     @domain_rpc
     def approve_reduction(self, member_id, data):

@@ -14,6 +14,29 @@ from .responses import json_response
 log = logging.getLogger(__name__)
 
 DEFAULT_TIMEOUT = 2.0
+
+
+class Readiness:
+    """Whether the process is still starting. A runner that does more than
+    start containers (the embedded run loads its demo data and redelivers
+    what a crash left undelivered) says so, and /health answers 503
+    "starting" until it is done; a gateway on its own is ready once started."""
+
+    def __init__(self):
+        self.detail = None
+
+    @property
+    def starting(self) -> bool:
+        return self.detail is not None
+
+    def starting_because(self, detail: str):
+        self.detail = detail
+
+    def ready(self):
+        self.detail = None
+
+
+readiness = Readiness()
 PROBE_METHOD = "ping"
 
 
@@ -48,6 +71,9 @@ def service_proxies(service) -> dict:
 
 
 def health_response(proxies: dict, timeout: float, headers=None):
+    if readiness.starting:
+        return json_response({"status": "starting", "service": "gateway", "detail": readiness.detail}, 503,
+                             headers)
     pool = eventlet.GreenPool(max(1, len(proxies)))
     probes = {name: pool.spawn(probe, proxy, timeout) for name, proxy in proxies.items()}
     services = {name: thread.wait() for name, thread in sorted(probes.items())}

@@ -17,12 +17,14 @@ Every error body is ``{"error": {"code", "message", "fields"}}`` (plus
 """
 import functools
 import inspect
+import uuid
 from dataclasses import dataclass
 
 import eventlet
 from marshmallow import ValidationError
 
 from shared.errors import InvalidInput
+from shared.idempotency import MAX_KEY_LENGTH
 
 from . import policy
 from .payload import read_json_object, read_query
@@ -96,6 +98,7 @@ def api(method, path, *, summary, tag, body=None, query=None, response=None, man
                         if body_schema is not None:
                             validated(raw, body_schema)
                         raise
+                self.ctx.set_idempotency_key(idempotency_key(request, caller))
                 kwargs = dict(path_values)
                 if body_schema is not None:
                     kwargs["data"] = validated(raw, body_schema)
@@ -143,6 +146,25 @@ def config_seconds(service, key: str, default: float) -> float:
     except (TypeError, ValueError):
         return default
     return value if value > 0 else default
+
+
+IDEMPOTENCY_HEADER = "Idempotency-Key"
+
+
+def idempotency_key(request, caller) -> str | None:
+    """A POST's Idempotency-Key, scoped to the caller (two clients choosing
+    the same key never see each other's result); without one, a key of the
+    gateway's own for this HTTP request, so that a call the broker
+    redelivers after a crash still runs once. None for other methods."""
+    if request.method != "POST":
+        return None
+    key = request.headers.get(IDEMPOTENCY_HEADER)
+    if key is None:
+        return f"gateway:{uuid.uuid4()}"
+    if not 1 <= len(key) <= MAX_KEY_LENGTH - 60 or not key.isprintable() or not key.isascii():
+        raise InvalidInput(f"the {IDEMPOTENCY_HEADER} header is 1 to {MAX_KEY_LENGTH - 60} printable "
+                           "ASCII characters", {IDEMPOTENCY_HEADER: "invalid"})
+    return f"{caller.subject if caller else 'anonymous'}:{key}"
 
 
 def correlation_id(request) -> str:

@@ -133,6 +133,12 @@ def _add_components(spec):
         "schema": {"type": "string", "pattern": r"^[A-Za-z0-9._:\-]{1,128}$"},
         "description": "Ties this request to the events it causes; echoed in the response "
                        "(a new one is made when absent or invalid)."})
+    spec.components.parameter("IdempotencyKey", "header", {
+        "name": "Idempotency-Key", "required": False,
+        "schema": {"type": "string", "minLength": 1, "maxLength": 140, "pattern": r"^[\x20-\x7e]+$"},
+        "description": "Send the same key again to retry this request safely: a command that creates "
+                       "something runs once per key, and a retry answers as the first run did. The same "
+                       "key with a different body is a 409. Keys are yours: another caller's never clash."})
 
 
 def _operation(op_id, route) -> dict:
@@ -156,6 +162,8 @@ def _operation(op_id, route) -> dict:
         statuses.update({401, 403})
     if "<" in route.path:
         statuses.add(404)
+    if route.method == "POST":
+        operation["parameters"].append("IdempotencyKey")
     if route.query is not None:
         operation["parameters"].append({"in": "query", "schema": route.query})
         statuses.add(400)

@@ -70,9 +70,12 @@ class IdentityService:
     @domain_rpc
     def create_account(self, data):
         fields = _valid(contract.CreateAccountIn, data)
-        with self.kernel.unit_of_work() as uow:
-            commands.create_account(uow, **fields)
-            return _out(contract.SignInAccountOut, queries.get_account(uow.conn, fields["username"]))
+        # Once per idempotency key; the request's digest is keyed with the
+        # service's secret (idempotency.py), so the password in it cannot be guessed from it.
+        self.kernel.once("identity.create_account", data,
+                         lambda uow: commands.create_account(uow, **fields))
+        with self.kernel.db.connect() as conn:
+            return _out(contract.SignInAccountOut, queries.get_account(conn, fields["username"]))
 
     def _account_command(self, command, username, schema_cls, data):
         username = _id(username, "username")

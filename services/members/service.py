@@ -60,9 +60,10 @@ class MembersService(transfer_service.TransferEntrypoints):
     @domain_rpc
     def register_member(self, data):
         fields = _valid(contract.RegisterMemberIn, data)
-        with self.kernel.unit_of_work() as uow:
-            member_id = commands.register_member(uow, today=_today(), vault=self.vault, **fields)
-            return self._member_out(uow.conn, member_id)
+        member_id = self.kernel.once("members.register_member", data, lambda uow: commands.register_member(
+            uow, today=_today(), vault=self.vault, **fields))
+        with self._read() as conn:
+            return self._member_out(conn, member_id)
 
     @domain_rpc
     def member_place(self, member_id):

@@ -49,9 +49,9 @@ class TransferEntrypoints:
     @domain_rpc
     def request_transfer(self, data):
         fields = _valid(contract.RequestTransferIn, data)
-        with self.kernel.unit_of_work() as uow:
-            transfer_id = commands.request_transfer(uow, today=_today(), **fields)
-            return self._transfer_out(uow.conn, transfer_id)
+        transfer_id = self.kernel.once("members.request_transfer", data,
+                                       lambda uow: commands.request_transfer(uow, today=_today(), **fields))
+        return self.get_transfer(transfer_id)
 
     @domain_rpc
     def get_transfer(self, transfer_id):

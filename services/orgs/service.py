@@ -28,9 +28,9 @@ class OrgsService:
     @domain_rpc
     def create_org(self, data):
         fields = _valid(contract.CreateOrgIn, data)
-        with self.kernel.unit_of_work() as uow:
-            org_id = commands.create_org(uow, today=_today(), **fields)
-            return _out(contract.OrgOut, queries.get_org(uow.conn, org_id, _today()))
+        org_id = self.kernel.once("orgs.create_org", data,
+                                  lambda uow: commands.create_org(uow, today=_today(), **fields))
+        return self.get_org(org_id)
 
     @domain_rpc
     def get_org(self, org_id):
@@ -95,10 +95,10 @@ class OrgsService:
     @domain_rpc
     def request_founding(self, parent_id, data):
         fields = _valid(contract.FoundingRequestIn, data)
-        with self.kernel.unit_of_work() as uow:
-            request_id = commands.request_founding(uow, _id(parent_id, "parent_id"), today=_today(), **fields)
-            return _out(contract.FoundingRequestOut,
-                        queries.get_founding_request(uow.conn, request_id, _today()))
+        parent_id = _id(parent_id, "parent_id")
+        request_id = self.kernel.once("orgs.request_founding", {"parent_id": parent_id, **data},
+                                      lambda uow: commands.request_founding(uow, parent_id, today=_today(), **fields))
+        return self.get_founding_request(request_id)
 
     @domain_rpc
     def get_founding_request(self, request_id):
@@ -157,9 +157,9 @@ class OrgsService:
     @domain_rpc
     def create_alliance(self, data):
         fields = _valid(contract.CreateAllianceIn, data)
-        with self.kernel.unit_of_work() as uow:
-            alliance_id = commands.create_alliance(uow, today=_today(), **fields)
-            return _out(contract.AllianceOut, queries.get_alliance(uow.conn, alliance_id))
+        alliance_id = self.kernel.once("orgs.create_alliance", data,
+                                       lambda uow: commands.create_alliance(uow, today=_today(), **fields))
+        return self.get_alliance(alliance_id)
 
     @domain_rpc
     def get_alliance(self, alliance_id):

@@ -234,3 +234,36 @@ def test_concurrent_conflicting_commands_leave_one_winner(orgs, members, members
             events.c.event_type == "members.member_registered")).scalar_one()
     assert types == ["members.member_registered", "members.talk_recorded"] and people == 1
     assert members.get_member(member_id)["talk"]["talked_on"] == "2024-01-20"
+
+
+def test_a_redelivered_registration_under_its_idempotency_key_answers_as_the_first(orgs, members_config,
+                                                                                   containers, members_db):
+    """A replica killed between its commit and its answer: the broker hands
+    the same request (same headers, so the same key) to another replica,
+    which must answer with the first registration, not a 409 for the
+    caller's own ID number. Here the request is simply delivered twice."""
+    from nameko.standalone.rpc import ServiceRpcProxy
+
+    from shared.nameko_adapter import ACTOR_KEY, IDEMPOTENCY_KEY
+
+    def registering(key):
+        return ServiceRpcProxy("members", members_config, timeout=20,
+                               context_data={ACTOR_KEY: "district-admin", IDEMPOTENCY_KEY: key})
+
+    with registering("admin:first") as members:
+        root, branch, _ = found_tree(orgs, members)
+        body = {**person("Zhou Min", "411", applied_on=dt.date(2024, 1, 10)), "org_id": branch["id"]}
+        first = members.register_member(body)
+    with registering("admin:first") as redelivered:
+        again = redelivered.register_member(body)
+        with pytest.raises(Conflict) as other_request:
+            redelivered.register_member({**body, "name": "Zhou Ming"})
+    assert again["id"] == first["id"] and again["name"] == "Zhou Min"
+    assert "different request" in other_request.value.message
+    with registering("admin:second") as fresh:
+        with pytest.raises(Conflict) as taken:  # a new key for the same person: a real conflict
+            fresh.register_member(body)
+    assert "already registered" in taken.value.message
+    with members_db.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(events)
+                            .where(events.c.event_type == "members.member_registered")).scalar_one() == 1

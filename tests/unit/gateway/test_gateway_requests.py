@@ -225,3 +225,33 @@ def test_a_correlation_id_up_to_128_characters_is_kept(call, gateway, orgs):
         .headers["X-Correlation-Id"] == kept
     replaced = call("get_org", "GET", "/x", org_id="o1", headers={"X-Correlation-Id": "c" * 129})
     assert replaced.headers["X-Correlation-Id"] != "c" * 129
+
+
+def test_a_posts_idempotency_key_is_forwarded_scoped_to_the_caller(call, orgs, gateway):
+    orgs.create_org.return_value = {"id": "o1", **ORG}
+    call("create_org", "POST", "/api/v1/orgs", json_body=ORG,
+         headers={**bearer(token("admin-7")), "Idempotency-Key": "2f1c-retry-safe"})
+    gateway.ctx.set_idempotency_key.assert_called_once_with("admin-7:2f1c-retry-safe")
+
+
+def test_a_post_without_a_key_gets_one_of_the_gateways_own_per_request(call, orgs, gateway):
+    orgs.create_org.return_value = {"id": "o1", **ORG}
+    call("create_org", "POST", "/api/v1/orgs", json_body=ORG)
+    call("create_org", "POST", "/api/v1/orgs", json_body=ORG)
+    first, second = [c.args[0] for c in gateway.ctx.set_idempotency_key.call_args_list]
+    assert first.startswith("gateway:") and uuid.UUID(first.removeprefix("gateway:")) and first != second
+
+
+def test_a_read_carries_no_idempotency_key(call, orgs, gateway):
+    orgs.get_org.return_value = {"id": "o1"}
+    call("get_org", "GET", "/api/v1/orgs/o1", org_id="o1", headers={"Idempotency-Key": "k"})
+    gateway.ctx.set_idempotency_key.assert_called_once_with(None)
+
+
+@pytest.mark.parametrize("key", ["", "x" * 141, "with\ttab", "键"])
+def test_an_unusable_idempotency_key_is_400_naming_the_header(call, orgs, key):
+    reply = call("create_org", "POST", "/api/v1/orgs", json_body=ORG, headers={"Idempotency-Key": key})
+    assert reply.status == 400
+    assert reply.json["error"]["code"] == "invalid_input"
+    assert reply.json["error"]["fields"] == {"Idempotency-Key": "invalid"}
+    orgs.create_org.assert_not_called()
