@@ -243,3 +243,9 @@ def test_a_reason_recorded_for_later_months_does_not_excuse_earlier_unpaid_ones(
     acc.record_arrears_reason(mi("2024-08"), mi("2024-09"), "abroad from August")
     assert acc.check_arrears(mi("2024-06")) is True
     assert acc.pending_events[-1].payload["first_unpaid_month"] == "2024-01"
+
+
+def test_a_voluntary_payment_with_a_dues_amount_says_no_months_are_owed_for():
+    with pytest.raises(RuleViolation) as refused:
+        pay(account(), [], "5.00", voluntary="50.00")
+    assert refused.value.message == "the amount 5.00 does not match the 0.00 owed for no months"

@@ -425,3 +425,13 @@ def test_the_advice_on_sizes_names_the_number_and_the_threshold(rules):
     ]
     assert size_warnings(rules, "general_branch", 99) == []
     assert size_warnings(rules, "committee", 500) == [] and size_warnings(rules, "branch", None) == []
+
+
+def test_an_alliance_is_formed_under_its_own_id():
+    assert Alliance.form("a-7", name="Universities", member_org_ids=["o1"], formed_on=DAY).id == "a-7"
+
+
+def test_dissolving_without_any_reason_is_refused(rules, committee):
+    with pytest.raises(DomainError) as refused:
+        found(rules, committee).dissolve(None, DAY, 0, 0)
+    assert refused.value.fields == {"reason": "required"}

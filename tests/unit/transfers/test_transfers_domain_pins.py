@@ -640,3 +640,19 @@ def test_a_reissued_letter_records_its_validity_who_decided_and_the_note():
         **sides("letter_issued"), "number": 2, "reference": "R2", "issued_on": issued,
         "valid_until": issued + 20 * DAY, "rules_version": rules().version, **DUES, "decided_by": BY,
         "note": "the first one expired"})
+
+
+def test_an_unknown_receiving_branch_is_named_at_the_request_and_at_the_report_in():
+    with pytest.raises(DomainError) as refused:
+        request(to=None)
+    assert refused.value.to_dict()["fields"] == {"to_org_id": "nowhere"}
+    with pytest.raises(DomainError) as refused:
+        in_state("accepted").report_in(today=TODAY, reported_on=ON["reported"], to_org=None, group=None)
+    assert refused.value.to_dict() == {"code": "not_found", "fields": {"to_org_id": "branch-b"},
+                                       "message": "organisation branch-b is not known to the members service"}
+
+
+def test_a_request_records_the_group_the_member_leaves():
+    m = member()
+    m.group_id = "group-a"
+    assert request(m).pending_events[-1].payload["from_group_id"] == "group-a"
