@@ -42,8 +42,16 @@ def _insert(conn, table):
 
 def _lock_position(conn, consumer: str, aggregate_id: str, seed_from: str | None) -> int:
     """The consumer's position on ``aggregate_id``, locked for this transaction.
-    A consumer that used to keep only ``advance_version``'s mark under the name
-    ``seed_from`` starts from it (it applied every version up to it)."""
+    Only a first event of the aggregate makes the row: a consumer that used to
+    keep ``advance_version``'s mark under the name ``seed_from`` starts from it
+    (it applied every version up to it)."""
+    query = select(consumer_positions.c.version).where(consumer_positions.c.consumer == consumer,
+                                                       consumer_positions.c.aggregate_id == aggregate_id)
+    if conn.dialect.name == "postgresql":
+        query = query.with_for_update()
+    position = conn.execute(query).scalar()
+    if position is not None:
+        return position
     start = 0
     if seed_from:
         start = conn.execute(select(projection_versions.c.version).where(
@@ -52,11 +60,7 @@ def _lock_position(conn, consumer: str, aggregate_id: str, seed_from: str | None
     conn.execute(_insert(conn, consumer_positions)
                  .values(consumer=consumer, aggregate_id=aggregate_id, version=start)
                  .on_conflict_do_nothing())
-    query = select(consumer_positions.c.version).where(consumer_positions.c.consumer == consumer,
-                                                       consumer_positions.c.aggregate_id == aggregate_id)
-    if conn.dialect.name == "postgresql":
-        query = query.with_for_update()
-    return conn.execute(query).scalar_one()
+    return conn.execute(query).scalar_one()  # a concurrent first delivery may have made it: lock theirs
 
 
 def in_order(conn, consumer: str, envelope: Envelope, seed_from: str | None = None,

@@ -149,6 +149,7 @@ def config_seconds(service, key: str, default: float) -> float:
 
 
 IDEMPOTENCY_HEADER = "Idempotency-Key"
+CLIENT_KEY_MAX = MAX_KEY_LENGTH - 60  # room for the caller's username before the key
 
 
 def idempotency_key(request, caller) -> str | None:
@@ -161,8 +162,8 @@ def idempotency_key(request, caller) -> str | None:
     key = request.headers.get(IDEMPOTENCY_HEADER)
     if key is None:
         return f"gateway:{uuid.uuid4()}"
-    if not 1 <= len(key) <= MAX_KEY_LENGTH - 60 or not key.isprintable() or not key.isascii():
-        raise InvalidInput(f"the {IDEMPOTENCY_HEADER} header is 1 to {MAX_KEY_LENGTH - 60} printable "
+    if not 1 <= len(key) <= CLIENT_KEY_MAX or not key.isprintable() or not key.isascii():
+        raise InvalidInput(f"the {IDEMPOTENCY_HEADER} header is 1 to {CLIENT_KEY_MAX} printable "
                            "ASCII characters", {IDEMPOTENCY_HEADER: "invalid"})
     return f"{caller.subject if caller else 'anonymous'}:{key}"
 

@@ -8,6 +8,7 @@ from apispec import APISpec
 from apispec.ext.marshmallow import MarshmallowPlugin
 
 from . import policy
+from .http import CLIENT_KEY_MAX
 
 TITLE = "eJia API"
 VERSION = "1.0.0"
@@ -135,7 +136,7 @@ def _add_components(spec):
                        "(a new one is made when absent or invalid)."})
     spec.components.parameter("IdempotencyKey", "header", {
         "name": "Idempotency-Key", "required": False,
-        "schema": {"type": "string", "minLength": 1, "maxLength": 140, "pattern": r"^[\x20-\x7e]+$"},
+        "schema": {"type": "string", "minLength": 1, "maxLength": CLIENT_KEY_MAX, "pattern": r"^[\x20-\x7e]+$"},
         "description": "Send the same key again to retry this request safely: a command that creates "
                        "something runs once per key, and a retry answers as the first run did. The same "
                        "key with a different body is a 409. Keys are yours: another caller's never clash."})
