@@ -18,31 +18,42 @@ import uuid
 from _common import (AMQP_URI, PG_ADMIN_URL, Sink, fresh_database, median_rate, print_table,
                      run_id, timed)
 from kombu import Connection
-from marshmallow import Schema, fields
+from marshmallow import fields
 from nameko.standalone.events import event_dispatcher
 from sqlalchemy import text
 
 from shared import codec
-from shared.aggregate import Aggregate
+from shared.aggregate import Aggregate, when
 from shared.bus import Publisher, event_exchange
 from shared.catalog import catalog
 from shared.database import Database
 from shared.envelope import Envelope
+from shared.event import Event
 from shared.outbox import OutboxRelay
 from shared.store import EventStore, UnitOfWork
 
 EVENT_TYPE = "bench.thing_named"
-if not catalog.knows(EVENT_TYPE):
-    @catalog.event(EVENT_TYPE, 1, "A benchmark thing was given a name.")
-    class ThingNamed(Schema):
-        name = fields.String(required=True)
+
+
+class ThingNamed(Event):
+    """A benchmark thing was given a name."""
+    event_type = EVENT_TYPE
+    name = fields.String(required=True)
+
+
+if not catalog.knows(ThingNamed.event_type):  # imported as __main__ and as a module
+    catalog.register(ThingNamed)
 
 
 class Thing(Aggregate):
     aggregate_type = "thing"
 
     def name_it(self, name):
-        self.record(EVENT_TYPE, name=name)
+        self.record(ThingNamed(name=name))
+
+    @when(ThingNamed)
+    def when_thing_named(self, payload):
+        self.name = payload["name"]
 
 
 class RelayThread(threading.Thread):

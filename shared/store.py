@@ -10,7 +10,8 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from . import codec
-from .aggregate import Aggregate, DomainEvent
+from .aggregate import Aggregate
+from .event import Event
 from .catalog import EventCatalog
 from .envelope import CommandContext, Envelope
 from .errors import Conflict, NotFound
@@ -27,7 +28,7 @@ class EventStore:
         self.projectors = list(projectors)
 
     def append(self, conn, aggregate_type: str, aggregate_id: str, expected_version: int,
-               new_events: list[DomainEvent], context: CommandContext | None = None) -> list[Envelope]:
+               new_events: list[Event], context: CommandContext | None = None) -> list[Envelope]:
         """Append ``new_events`` after ``expected_version``; raise Conflict if the
         stream has moved on since it was read."""
         context = context or CommandContext()
@@ -35,12 +36,12 @@ class EventStore:
         for offset, event in enumerate(new_events, start=1):
             envelope = Envelope(
                 event_type=event.event_type,
-                event_version=self.catalog.latest_version(event.event_type),
+                event_version=event.event_version,
                 aggregate_type=aggregate_type, aggregate_id=str(aggregate_id),
                 aggregate_version=expected_version + offset, payload=event.payload,
                 correlation_id=context.correlation_id, causation_id=context.causation_id,
                 actor=context.actor)
-            wire = self.catalog.to_wire(envelope)
+            wire = {**envelope.header_dict(), "payload": event.wire}
             event_rows.append({**wire, "occurred_at": envelope.occurred_at,
                                "payload": codec.dumps(wire["payload"])})
             outbox_rows.append({"event_id": envelope.event_id, "exchange": self.exchange,
@@ -65,8 +66,8 @@ class EventStore:
         return envelopes
 
     def _to_envelope(self, row) -> Envelope:
-        version, payload = self.catalog.load_payload(row.event_type, row.event_version,
-                                                     codec.loads(row.payload))
+        version, payload = self.catalog.decode_payload(row.event_type, row.event_version,
+                                                       codec.loads(row.payload))
         return Envelope(event_id=row.event_id, event_type=row.event_type, event_version=version,
                         aggregate_type=row.aggregate_type, aggregate_id=row.aggregate_id,
                         aggregate_version=row.aggregate_version, occurred_at=row.occurred_at,

@@ -4,7 +4,10 @@ arithmetic is in ``ledger.py``."""
 import datetime as dt
 from decimal import Decimal
 
-from shared.aggregate import Aggregate
+from shared.aggregate import Aggregate, when
+from shared.catalog.dues import (
+    AccountMoved, AccountOpened, ArrearsFlagged, ArrearsReasonRecorded, BasePolicySet, BaseSet,
+    LiabilityChanged, PaymentRecorded, ReductionApproved, ReductionRejected, ReductionRequested)
 from shared.errors import Conflict, InvalidInput, NotFound, RuleViolation
 
 from . import ledger
@@ -78,10 +81,11 @@ class DuesAccount(Aggregate):
     def open(cls, member_id, *, org_id: str, stage: str, status: str, owes_from: int, opened_on: dt.date,
              source_event: str) -> "DuesAccount":
         account = cls(member_id)
-        account.record("dues.account_opened", org_id=org_id, stage=stage, status=status,
-                       owes_from=month_text(owes_from), opened_on=opened_on, source_event=source_event)
+        account.record(AccountOpened(org_id=org_id, stage=stage, status=status,
+                                     owes_from=month_text(owes_from), opened_on=opened_on, source_event=source_event))
         return account
 
+    @when(AccountOpened)
     def when_account_opened(self, p):
         self.org_id, self.stage, self.status = p["org_id"], p["stage"], p["status"]
         self.owes_from = ledger.month_index(p["owes_from"])
@@ -100,9 +104,10 @@ class DuesAccount(Aggregate):
         liable = is_liable(stage, status)
         if liable != self.liable:
             start = (liable_from if liable_from is not None else month_of(on)) if liable else month_of(on) + 1
-            self.record("dues.liability_changed", liable=liable, from_month=month_text(start), stage=stage,
-                        status=status, source_event=source_event)
+            self.record(LiabilityChanged(liable=liable, from_month=month_text(start), stage=stage,
+                                         status=status, source_event=source_event))
 
+    @when(LiabilityChanged)
     def when_liability_changed(self, p):
         self.liable, self.stage, self.status = p["liable"], p["stage"], p["status"]
         self.liability.append((ledger.month_index(p["from_month"]), p["liable"]))
@@ -114,13 +119,14 @@ class DuesAccount(Aggregate):
             return
         start = month_of(moved_on)
         periods = self.schedule()
-        self.record("dues.account_moved", from_org_id=self.org_id, to_org_id=to_org_id,
-                    from_month=month_text(start), moved_on=moved_on,
-                    paid_up_to=month_text(self.paid_up_to(periods)),
-                    outstanding=sum((due for _, due in self.outstanding(start, periods)), ZERO),
-                    prepaid_months=[month_text(m) for m in sorted(self.paid) if m >= start],
-                    source_event=source_event)
+        self.record(AccountMoved(from_org_id=self.org_id, to_org_id=to_org_id,
+                                 from_month=month_text(start), moved_on=moved_on,
+                                 paid_up_to=month_text(self.paid_up_to(periods)),
+                                 outstanding=sum((due for _, due in self.outstanding(start, periods)), ZERO),
+                                 prepaid_months=[month_text(m) for m in sorted(self.paid) if m >= start],
+                                 source_event=source_event))
 
+    @when(AccountMoved)
     def when_account_moved(self, p):
         self.org_id = p["to_org_id"]
         self.orgs.append((ledger.month_index(p["from_month"]), p["to_org_id"]))
@@ -137,10 +143,11 @@ class DuesAccount(Aggregate):
         if applies_from < self.owes_from:
             applies_from = self.owes_from
         ledger.assess(self.rules_on(first_day(applies_from)), category, base, amount)  # refuses what they do not allow
-        self.record("dues.base_set", category=category, base=base, amount=amount,
-                    effective_month=month_text(effective_month), applies_from=month_text(applies_from),
-                    policy=policy, set_on=set_on)
+        self.record(BaseSet(category=category, base=base, amount=amount,
+                            effective_month=month_text(effective_month), applies_from=month_text(applies_from),
+                            policy=policy, set_on=set_on))
 
+    @when(BaseSet)
     def when_base_set(self, p):
         self.bases.append(BaseSetting(ledger.month_index(p["applies_from"]), p["category"], p["base"], p["amount"]))
 
@@ -167,13 +174,14 @@ class DuesAccount(Aggregate):
                                 {"amount": str(amount), "expected_amount": str(expected),
                                  "months": [month_text(m) for m in sorted(months)]})
         paid_after = {**self.paid, **{m: due for m, due, _ in lines}}
-        self.record("dues.payment_recorded", payment_id=payment_id, idempotency_key=idempotency_key,
-                    org_id=self.org_id,
-                    months=[{"month": month_text(m), "amount": due, "org_id": org} for m, due, org in lines],
-                    dues_amount=expected, voluntary_extra=voluntary, total=expected + voluntary,
-                    forward_to_central=voluntary >= rules.voluntary_forward_threshold,
-                    paid_by=paid_by, paid_on=paid_on,
-                    paid_up_to=month_text(ledger.paid_up_to(periods, paid_after, self.owes_from)))
+        self.record(PaymentRecorded(payment_id=payment_id, idempotency_key=idempotency_key,
+                                    org_id=self.org_id,
+                                    months=[{"month": month_text(m), "amount": due, "org_id": org}
+                                            for m, due, org in lines],
+                                    dues_amount=expected, voluntary_extra=voluntary, total=expected + voluntary,
+                                    forward_to_central=voluntary >= rules.voluntary_forward_threshold,
+                                    paid_by=paid_by, paid_on=paid_on,
+                                    paid_up_to=month_text(ledger.paid_up_to(periods, paid_after, self.owes_from))))
 
     def _payable(self, rules, periods, month: int, now: int) -> tuple[int, Decimal, str]:
         text = month_text(month)
@@ -202,6 +210,7 @@ class DuesAccount(Aggregate):
                                 {"months": text})
         return month, period.due, period.org_id
 
+    @when(PaymentRecorded)
     def when_payment_recorded(self, p):
         for line in p["months"]:
             self.paid[ledger.month_index(line["month"])] = line["amount"]
@@ -214,11 +223,12 @@ class DuesAccount(Aggregate):
             raise InvalidInput("to_month is before from_month", {"to_month": month_text(to_month)})
         if kind == "reduced" and monthly_amount is None:
             raise InvalidInput("a reduction needs its monthly amount", {"monthly_amount": "required"})
-        self.record("dues.reduction_requested", reduction_id=reduction_id, kind=kind,
-                    from_month=month_text(from_month), to_month=month_text(to_month),
-                    monthly_amount=monthly_amount if kind == "reduced" else None, reason=reason,
-                    decided_on=decided_on, decision_ref=decision_ref)
+        self.record(ReductionRequested(reduction_id=reduction_id, kind=kind,
+                                       from_month=month_text(from_month), to_month=month_text(to_month),
+                                       monthly_amount=monthly_amount if kind == "reduced" else None, reason=reason,
+                                       decided_on=decided_on, decision_ref=decision_ref))
 
+    @when(ReductionRequested)
     def when_reduction_requested(self, p):
         self.reductions[p["reduction_id"]] = {
             "kind": p["kind"], "from_month": ledger.month_index(p["from_month"]),
@@ -237,26 +247,29 @@ class DuesAccount(Aggregate):
 
     def approve_reduction(self, reduction_id: str, approved_by: str, approved_on: dt.date, note=None):
         self._requested(reduction_id)
-        self.record("dues.reduction_approved", reduction_id=reduction_id, approved_by=approved_by,
-                    approved_on=approved_on, note=note)
+        self.record(ReductionApproved(reduction_id=reduction_id, approved_by=approved_by,
+                                      approved_on=approved_on, note=note))
 
+    @when(ReductionApproved)
     def when_reduction_approved(self, p):
         self.reductions[p["reduction_id"]]["state"] = "approved"
 
     def reject_reduction(self, reduction_id: str, rejected_by: str, reason: str, rejected_on: dt.date):
         self._requested(reduction_id)
-        self.record("dues.reduction_rejected", reduction_id=reduction_id, rejected_by=rejected_by,
-                    reason=reason, rejected_on=rejected_on)
+        self.record(ReductionRejected(reduction_id=reduction_id, rejected_by=rejected_by,
+                                      reason=reason, rejected_on=rejected_on))
 
+    @when(ReductionRejected)
     def when_reduction_rejected(self, p):
         self.reductions[p["reduction_id"]]["state"] = "rejected"
 
     def record_arrears_reason(self, from_month: int, to_month: int, reason: str):
         if from_month > to_month:
             raise InvalidInput("to_month is before from_month", {"to_month": month_text(to_month)})
-        self.record("dues.arrears_reason_recorded", from_month=month_text(from_month),
-                    to_month=month_text(to_month), reason=reason)
+        self.record(ArrearsReasonRecorded(from_month=month_text(from_month),
+                                          to_month=month_text(to_month), reason=reason))
 
+    @when(ArrearsReasonRecorded)
     def when_arrears_reason_recorded(self, p):
         self.excuses.append((ledger.month_index(p["from_month"]), ledger.month_index(p["to_month"])))
 
@@ -275,11 +288,12 @@ class DuesAccount(Aggregate):
         if any(first <= run[-1] and run[0] <= flagged_as_of for first, flagged_as_of in self.flags):
             return False
         dues = {m: ledger.period_at(periods, m).due for m in run}
-        self.record("dues.arrears_flagged", org_id=self.org_id, as_of_month=month_text(as_of),
-                    first_unpaid_month=month_text(run[0]), unpaid_months=len(run),
-                    outstanding=sum(dues.values(), ZERO))
+        self.record(ArrearsFlagged(org_id=self.org_id, as_of_month=month_text(as_of),
+                                   first_unpaid_month=month_text(run[0]), unpaid_months=len(run),
+                                   outstanding=sum(dues.values(), ZERO)))
         return True
 
+    @when(ArrearsFlagged)
     def when_arrears_flagged(self, p):
         self.flags.append((ledger.month_index(p["first_unpaid_month"]), ledger.month_index(p["as_of_month"])))
 
@@ -294,7 +308,8 @@ class BasePolicy(Aggregate):
 
     def choose(self, policy: str, set_on: dt.date):
         if policy != self.policy:
-            self.record("dues.base_policy_set", policy=policy, set_on=set_on)
+            self.record(BasePolicySet(policy=policy, set_on=set_on))
 
+    @when(BasePolicySet)
     def when_base_policy_set(self, p):
         self.policy = p["policy"]

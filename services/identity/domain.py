@@ -4,7 +4,8 @@ event)."""
 import re
 
 from shared.access import DISTRICT_ADMIN, INTEGRATION, MEMBER, ORG_ROLES, ROLES
-from shared.aggregate import Aggregate
+from shared.aggregate import Aggregate, when
+from shared.catalog.identity import AccountCreated, AccountDisabled, PasswordChanged, RoleGranted, RoleRevoked
 from shared.contracts.identity import ACCOUNT_KINDS, USERNAME_PATTERN
 from shared.errors import Conflict, InvalidInput, NotFound
 
@@ -64,14 +65,15 @@ class Account(Aggregate):
             raise InvalidInput("a staff account has no member_id", {"member_id": member_id})
         grants = [check_grant(r["role"], r.get("org_id")) for r in roles]
         account = cls(account_id)
-        account.record("identity.account_created", username=username, display_name=display_name,
-                       kind=kind, member_id=member_id)
+        account.record(AccountCreated(username=username, display_name=display_name,
+                                      kind=kind, member_id=member_id))
         if kind == MEMBER_KIND:
             account.grant_role(MEMBER)
         for role, org_id in grants:
             account.grant_role(role, org_id)
         return account
 
+    @when(AccountCreated)
     def when_account_created(self, payload):
         self.username, self.display_name = payload["username"], payload["display_name"]
         self.kind, self.member_id = payload["kind"], payload["member_id"]
@@ -90,8 +92,9 @@ class Account(Aggregate):
         if role == MEMBER and self.kind != MEMBER_KIND:
             raise InvalidInput("only a member's account holds the member role", {"role": role})
         if not self.holds(role, org_id):
-            self.record("identity.role_granted", role=role, org_id=org_id)
+            self.record(RoleGranted(role=role, org_id=org_id))
 
+    @when(RoleGranted)
     def when_role_granted(self, payload):
         self.grants.append((payload["role"], payload["org_id"]))
 
@@ -101,15 +104,20 @@ class Account(Aggregate):
             where = f" on {org_id}" if org_id else ""
             raise NotFound(f"account {self.username} does not hold the {role} role{where}",
                            {"role": role, "org_id": org_id})
-        self.record("identity.role_revoked", role=role, org_id=org_id)
+        self.record(RoleRevoked(role=role, org_id=org_id))
 
+    @when(RoleRevoked)
     def when_role_revoked(self, payload):
         self.grants.remove((payload["role"], payload["org_id"]))
 
     def change_password(self):
         """Record that the password changed; the new hash is stored by the command, never here."""
         self._require_enabled()
-        self.record("identity.password_changed")
+        self.record(PasswordChanged())
+
+    @when(PasswordChanged)
+    def when_password_changed(self, payload):
+        """Nothing the account decides on changes: the hash is the command's."""
 
     def disable(self, reason: str):
         """Stop the account signing in; disabling it again changes nothing."""
@@ -118,7 +126,8 @@ class Account(Aggregate):
         reason = (reason or "").strip()
         if not reason:
             raise InvalidInput("a reason is required to disable an account", {"reason": "required"})
-        self.record("identity.account_disabled", reason=reason)
+        self.record(AccountDisabled(reason=reason))
 
+    @when(AccountDisabled)
     def when_account_disabled(self, payload):
         self.disabled = True

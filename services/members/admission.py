@@ -5,6 +5,10 @@ one extension, or cancellation). A mixin of ``Member``; see pipeline.py.
 Pure."""
 import datetime as dt
 
+from shared.aggregate import when
+from shared.catalog.members import (
+    AdmissionApproved, AdmissionVoted, ConfirmedFull, PoliticalReviewRecorded, ProbationCancelled,
+    ProbationExtended, SponsorsAssigned, TrainingRecorded)
 from shared.errors import Conflict, InvalidInput, RuleViolation
 
 from .checks import MemberView, distinct, not_before, not_future
@@ -77,11 +81,12 @@ class Admission(PipelineSteps):
         warnings = [{"rule": "members.pipeline.sponsor_same_branch",
                      "message": f"sponsor {s.id} is of another branch; sponsors are normally of the same branch"}
                     for s in sponsors if s.org_id != self.org_id]
-        self._step("members.sponsors_assigned", rules, decided_by, note, assigned_on=assigned_on,
+        self._step(SponsorsAssigned, rules, decided_by, note, assigned_on=assigned_on,
                    sponsors=[{"member_id": s.id, "name": s.name, "org_id": s.org_id,
                               "same_branch": s.org_id == self.org_id} for s in sponsors],
                    warnings=warnings)
 
+    @when(SponsorsAssigned)
     def when_sponsors_assigned(self, payload):
         self.sponsors = list(payload["sponsors"])
 
@@ -96,9 +101,10 @@ class Admission(PipelineSteps):
         self._no_vote_yet("record-political-review")
         not_future(reviewed_on, today, "reviewed_on")
         not_before(reviewed_on, self.activist_on, "the activist designation", "reviewed_on")
-        self._step("members.political_review_recorded", rules, decided_by, note, reviewed_on=reviewed_on,
+        self._step(PoliticalReviewRecorded, rules, decided_by, note, reviewed_on=reviewed_on,
                    passed=passed)
 
+    @when(PoliticalReviewRecorded)
     def when_political_review_recorded(self, payload):
         self.review = {"reviewed_on": payload["reviewed_on"], "passed": payload["passed"]}
 
@@ -110,11 +116,12 @@ class Admission(PipelineSteps):
         not_before(completed_on, self.activist_on, "the activist designation", "completed_on")
         if days < 0 or class_hours < 0 or days + class_hours == 0:
             raise InvalidInput("give the days or class hours of training", {"days": days, "class_hours": class_hours})
-        self._step("members.training_recorded", rules, decided_by, note, completed_on=completed_on, days=days,
+        self._step(TrainingRecorded, rules, decided_by, note, completed_on=completed_on, days=days,
                    class_hours=class_hours, course=course,
                    total_days=sum(t["days"] for t in self.training) + days,
                    total_class_hours=sum(t["class_hours"] for t in self.training) + class_hours)
 
+    @when(TrainingRecorded)
     def when_training_recorded(self, payload):
         self.training.append({k: payload[k] for k in ("completed_on", "days", "class_hours")})
 
@@ -142,11 +149,12 @@ class Admission(PipelineSteps):
                                 f"admission vote; {days} days and {hours} hours recorded",
                                 {"days": days, "class_hours": hours})
         check_vote(rules, eligible_voters, present_voters, yes, no, abstain)
-        self._step("members.admission_voted", rules, decided_by, note,
+        self._step(AdmissionVoted, rules, decided_by, note,
                    **_vote_facts(meeting_date, eligible_voters, present_voters, yes, no, abstain),
                    approval_due_on=add_months(meeting_date, rules.approval_window_months),
                    approval_due_on_special=add_months(meeting_date, rules.approval_window_months_special))
 
+    @when(AdmissionVoted)
     def when_admission_voted(self, payload):
         self.vote = {"meeting_date": payload["meeting_date"]}
 
@@ -160,10 +168,11 @@ class Admission(PipelineSteps):
         not_future(approved_on, today, "approved_on")
         meeting_date = self.vote["meeting_date"]
         check_approval_window(rules, meeting_date, approved_on, special)
-        self._step("members.admission_approved", rules, decided_by, note, stage="probationary",
+        self._step(AdmissionApproved, rules, decided_by, note, stage="probationary",
                    approved_on=approved_on, special=special, admitted_on=meeting_date,
                    probation_ends_on=add_months(meeting_date, rules.probation_months))
 
+    @when(AdmissionApproved)
     def when_admission_approved(self, payload):
         self.admitted_on, self.probation_ends_on = payload["admitted_on"], payload["probation_ends_on"]
 
@@ -183,10 +192,11 @@ class Admission(PipelineSteps):
         self._probation_over(meeting_date, "meeting_date")
         check_vote(rules, eligible_voters, present_voters, yes, no, abstain)
         check_approval_window(rules, meeting_date, approved_on, special)
-        self._step("members.confirmed_full", rules, decided_by, note, stage="full",
+        self._step(ConfirmedFull, rules, decided_by, note, stage="full",
                    **_vote_facts(meeting_date, eligible_voters, present_voters, yes, no, abstain),
                    approved_on=approved_on, special=special, full_on=self.probation_ends_on)
 
+    @when(ConfirmedFull)
     def when_confirmed_full(self, payload):
         self.full_on = payload["full_on"]
 
@@ -206,10 +216,11 @@ class Admission(PipelineSteps):
         if approved_on is not None:
             not_future(approved_on, today, "approved_on")
             not_before(approved_on, decided_on, "the decision", "approved_on")
-        self._step("members.probation_extended", rules, decided_by, note, decided_on=decided_on, months=months,
+        self._step(ProbationExtended, rules, decided_by, note, decided_on=decided_on, months=months,
                    reason=reason, approved_on=approved_on, previous_ends_on=self.probation_ends_on,
                    probation_ends_on=add_months(self.probation_ends_on, months))
 
+    @when(ProbationExtended)
     def when_probation_extended(self, payload):
         self.probation_ends_on = payload["probation_ends_on"]
         self.extensions += 1
@@ -219,8 +230,9 @@ class Admission(PipelineSteps):
         self._at("cancel-probation", "probationary", statuses=("active", "lost_contact"))
         not_future(decided_on, today, "decided_on")
         not_before(decided_on, self.admitted_on, "the admission", "decided_on")
-        self._step("members.probation_cancelled", rules, decided_by, note, status="left",
+        self._step(ProbationCancelled, rules, decided_by, note, status="left",
                    decided_on=decided_on, reason=reason)
 
+    @when(ProbationCancelled)
     def when_probation_cancelled(self, payload):
         self.status_since = payload["decided_on"]

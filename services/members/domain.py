@@ -11,7 +11,8 @@ Personal data (ID number, phone) is validated here but never recorded in an
 event: the command handler stores it in the members-only table."""
 import datetime as dt
 
-from shared.aggregate import Aggregate
+from shared.aggregate import Aggregate, when
+from shared.catalog.members import MemberRegistered, PersonalDataErased, ProfileUpdated
 from shared.contracts.members import (PROFILE_FIELDS, STAGE_DATES, id_number_birth_date,
                                       id_number_problem, normalise_id_number, stage_date_problems)
 from shared.errors import Conflict, InvalidInput, RuleViolation
@@ -84,11 +85,11 @@ class Member(StatusMachine, Pipeline, Admission, Aggregate):
             self.stage, self.status = payload["stage"], payload["status"]
         super()._apply(event_type, payload)
 
-    def _emit(self, event_type: str, *, org_id=_KEEP, group_id=_KEEP, stage=None, status=None, **facts):
-        """Record ``event_type`` with the member's state after it."""
-        return self.record(event_type, org_id=self.org_id if org_id is _KEEP else org_id,
-                           group_id=self.group_id if group_id is _KEEP else group_id,
-                           stage=stage or self.stage, status=status or self.status, **facts)
+    def _emit(self, event_cls, *, org_id=_KEEP, group_id=_KEEP, stage=None, status=None, **facts):
+        """Record an ``event_cls`` with the member's state after it."""
+        return self.record(event_cls(org_id=self.org_id if org_id is _KEEP else org_id,
+                                     group_id=self.group_id if group_id is _KEEP else group_id,
+                                     stage=stage or self.stage, status=status or self.status, **facts))
 
     # ---- registration --------------------------------------------------------
     @classmethod
@@ -131,13 +132,14 @@ class Member(StatusMachine, Pipeline, Admission, Aggregate):
         if stage == "probationary":
             derived["probation_ends_on"] = add_months(admitted_on, rules.probation_months)
         member = cls(member_id)
-        member._emit("members.member_registered", org_id=branch.id, group_id=group.id if group else None,
+        member._emit(MemberRegistered, org_id=branch.id, group_id=group.id if group else None,
                      stage=stage, status="active", name=name, gender=gender, birth_date=birth_date,
                      ethnicity=ethnicity, education=education, employer=employer,
                      registered_on=registered_on, **dates, **derived,
                      rules_version=rules.version if rules else None)
         return member
 
+    @when(MemberRegistered)
     def when_member_registered(self, payload):
         self.profile = {field: payload[field] for field in PROFILE_FIELDS}
         self.registered_on = payload["registered_on"]
@@ -171,10 +173,11 @@ class Member(StatusMachine, Pipeline, Admission, Aggregate):
                 check_branch(OrgView(self.org_id, "branch", "active"), group)
             changed.append("group_id")
         if changed:
-            self._emit("members.profile_updated", group_id=group_id, **profile, updated_on=updated_on,
+            self._emit(ProfileUpdated, group_id=group_id, **profile, updated_on=updated_on,
                        changed=changed)
         return changed
 
+    @when(ProfileUpdated)
     def when_profile_updated(self, payload):
         self.profile = {field: payload[field] for field in PROFILE_FIELDS}
 
@@ -185,7 +188,8 @@ class Member(StatusMachine, Pipeline, Admission, Aggregate):
         not_future(erased_on, today, "erased_on")
         if self.personal_data_erased:
             raise Conflict(f"the personal data of member {self.id} was erased already", {"id": self.id})
-        self._emit("members.personal_data_erased", reason=reason, erased_on=erased_on)
+        self._emit(PersonalDataErased, reason=reason, erased_on=erased_on)
 
+    @when(PersonalDataErased)
     def when_personal_data_erased(self, payload):
         self.personal_data_erased = True

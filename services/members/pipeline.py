@@ -11,6 +11,9 @@ refused with a ``RuleViolation`` naming the rule. Pure.
 This module: applicant -> activist -> candidate; ``admission.py``: candidate
 -> probationary -> full (sponsors, review, training, vote, approval,
 probation)."""
+from shared.aggregate import when
+from shared.catalog.members import (
+    ActivistDesignated, AssessmentRecorded, CandidateApproved, ContactsAssigned, TalkRecorded)
 from shared.errors import Conflict, InvalidInput, RuleViolation
 
 from .checks import MemberView, distinct, not_before, not_future
@@ -31,8 +34,8 @@ class PipelineSteps:
                                 f"{step} needs an active member; this one is {self.status}",
                                 {"status": self.status})
 
-    def _step(self, event_type, rules, decided_by=None, note=None, **facts):
-        self._emit(event_type, decided_by=decided_by, note=note, rules_version=rules.version, **facts)
+    def _step(self, event_cls, rules, decided_by=None, note=None, **facts):
+        self._emit(event_cls, decided_by=decided_by, note=note, rules_version=rules.version, **facts)
 
 
 class Pipeline(PipelineSteps):
@@ -47,9 +50,10 @@ class Pipeline(PipelineSteps):
         not_future(talked_on, today, "talked_on")
         not_before(talked_on, self.applied_on, "the application", "talked_on")
         due = self.talk_due_on
-        self._step("members.talk_recorded", rules, decided_by, note, talked_on=talked_on, talked_by=talked_by,
+        self._step(TalkRecorded, rules, decided_by, note, talked_on=talked_on, talked_by=talked_by,
                    due_on=due, late=due is not None and talked_on > due)
 
+    @when(TalkRecorded)
     def when_talk_recorded(self, payload):
         self.talked_on = payload["talked_on"]
 
@@ -61,11 +65,12 @@ class Pipeline(PipelineSteps):
         if filed_on is not None:
             not_future(filed_on, today, "filed_on")
             not_before(filed_on, activist_on, "the designation", "filed_on")
-        self._step("members.activist_designated", rules, decided_by, note, stage="activist",
+        self._step(ActivistDesignated, rules, decided_by, note, stage="activist",
                    activist_on=activist_on, filed_on=filed_on,
                    candidate_eligible_on=add_months(activist_on, rules.activist_min_months),
                    next_assessment_due_on=add_months(activist_on, rules.assessment_interval_months))
 
+    @when(ActivistDesignated)
     def when_activist_designated(self, payload):
         self.activist_on = payload["activist_on"]
 
@@ -86,9 +91,10 @@ class Pipeline(PipelineSteps):
                                     f"a contact must be another full member in good standing; "
                                     f"{contact.id} is {contact.stage}, {contact.status}",
                                     {"contact_ids": contact.id})
-        self._step("members.contacts_assigned", rules, decided_by, note, assigned_on=assigned_on,
+        self._step(ContactsAssigned, rules, decided_by, note, assigned_on=assigned_on,
                    contacts=[{"member_id": c.id, "name": c.name} for c in contacts])
 
+    @when(ContactsAssigned)
     def when_contacts_assigned(self, payload):
         self.contacts = list(payload["contacts"])
 
@@ -97,10 +103,11 @@ class Pipeline(PipelineSteps):
         not_future(assessed_on, today, "assessed_on")
         not_before(assessed_on, self.last_assessed_on or self.activist_on or self.candidate_on,
                    "the previous assessment or the designation", "assessed_on")
-        self._step("members.assessment_recorded", rules, decided_by, note, assessed_on=assessed_on,
+        self._step(AssessmentRecorded, rules, decided_by, note, assessed_on=assessed_on,
                    result=result,
                    next_assessment_due_on=add_months(assessed_on, rules.assessment_interval_months))
 
+    @when(AssessmentRecorded)
     def when_assessment_recorded(self, payload):
         self.last_assessed_on = payload["assessed_on"]
 
@@ -125,7 +132,7 @@ class Pipeline(PipelineSteps):
             raise RuleViolation("members.pipeline.candidate_parent_approval",
                                 f"under the {rules.version} rules the parent committee approves a candidate: "
                                 "give parent_approved_on", {"parent_approved_on": "required"})
-        self._step("members.candidate_approved", rules, decided_by, note, stage="candidate",
+        self._step(CandidateApproved, rules, decided_by, note, stage="candidate",
                    candidate_on=candidate_on, public_notice_from=public_notice_from,
                    public_notice_to=public_notice_to, public_notice_working_days=notice_days,
                    filed_on=filed_on, parent_approved_on=parent_approved_on)
@@ -149,5 +156,6 @@ class Pipeline(PipelineSteps):
                                 f"days; {days} given", {"public_notice_to": end.isoformat(), "working_days": days})
         return days
 
+    @when(CandidateApproved)
     def when_candidate_approved(self, payload):
         self.candidate_on = payload["candidate_on"]

@@ -16,6 +16,8 @@ full); an applicant, activist or candidate can lose contact or die.
 A mixin of ``Member``; pure."""
 import datetime as dt
 
+from shared.aggregate import when
+from shared.catalog.members import StatusChanged
 from shared.contracts.members import FINAL_STATUSES
 from shared.errors import InvalidInput, RuleViolation
 
@@ -62,7 +64,7 @@ class StatusMachine:
                                     f"a suspension can be lifted only within {rules.suspension_lift_years} "
                                     f"years (before {lift_by.isoformat()})",
                                     {"changed_on": changed_on.isoformat(), "suspended_on": self.suspended_on.isoformat()})
-        self._emit("members.status_changed", status=status, previous_status=self.status, changed_on=changed_on,
+        self._emit(StatusChanged, status=status, previous_status=self.status, changed_on=changed_on,
                    reason=reason, grounds=grounds, grounds_since=since, rules_version=rules.version)
 
     def _suspension_grounds(self, rules, changed_on, abroad_since):
@@ -113,6 +115,7 @@ class StatusMachine:
                                 {"inactive_since": inactive_since.isoformat()})
         return "inactivity", inactive_since
 
+    @when(StatusChanged)
     def when_status_changed(self, payload):
         changed_on, status = payload["changed_on"], payload["status"]
         self.status_since = changed_on

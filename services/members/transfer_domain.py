@@ -17,7 +17,11 @@ one transaction. Every event carries the transfer's state after it:
 ``_emit`` fills it in, ``_apply`` reads it back."""
 import datetime as dt
 
-from shared.aggregate import Aggregate
+from shared.aggregate import Aggregate, when
+from shared.catalog.transfers import (
+    LetterExpired, LetterIssued, LetterReissued, ReportOverdue, TransferAccepted, TransferApproved,
+    TransferCancelled, TransferCompleted, TransferRejected, TransferReportedIn, TransferRequested,
+    TransferResubmitted, TransferReturned, TransferWithdrawn)
 from shared.contracts.transfers import FINAL_TRANSFER_STATES
 from shared.errors import Conflict, InvalidInput, RuleViolation
 
@@ -67,9 +71,9 @@ class Transfer(Aggregate):
             self.from_org_id, self.to_org_id = payload["from_org_id"], payload["to_org_id"]
         super()._apply(event_type, payload)
 
-    def _emit(self, event_type: str, state: str, **facts):
-        return self.record(event_type, member_id=self.member_id, from_org_id=self.from_org_id,
-                           to_org_id=self.to_org_id, state=state, **facts)
+    def _emit(self, event_cls, state: str, **facts):
+        return self.record(event_cls(member_id=self.member_id, from_org_id=self.from_org_id,
+                                     to_org_id=self.to_org_id, state=state, **facts))
 
     # ---- checks -----------------------------------------------------------------
     def require_state(self, states, action: str):
@@ -101,13 +105,14 @@ class Transfer(Aggregate):
             raise InvalidInput("the member already belongs to this branch", {"to_org_id": to_org_id})
         check_receiving(to_org, to_group, to_parent, to_org_id, to_group_id)
         transfer = cls(transfer_id)
-        transfer.record("transfers.requested", member_id=member.id, from_org_id=member.org_id,
-                        to_org_id=to_org.id, state="requested", member_name=member.name,
-                        from_group_id=member.group_id, from_parent_id=from_parent_id,
-                        to_parent_id=to_parent.id, to_group_id=to_group_id, scope=scope,
-                        grounds=grounds, reason=reason or None, requested_on=requested_on)
+        transfer.record(TransferRequested(member_id=member.id, from_org_id=member.org_id,
+                                          to_org_id=to_org.id, state="requested", member_name=member.name,
+                                          from_group_id=member.group_id, from_parent_id=from_parent_id,
+                                          to_parent_id=to_parent.id, to_group_id=to_group_id, scope=scope,
+                                          grounds=grounds, reason=reason or None, requested_on=requested_on))
         return transfer
 
+    @when(TransferRequested)
     def when_requested(self, p):
         self.to_group_id, self.scope, self.grounds = p["to_group_id"], p["scope"], p["grounds"]
         self.reason = p["reason"]
@@ -115,18 +120,20 @@ class Transfer(Aggregate):
 
     def approve(self, *, today, approved_on, decided_by=None, note=None):
         self.require_state("requested", "approved")
-        self._emit("transfers.approved", "approved", approved_on=self._dated(approved_on, today, "approved_on"),
+        self._emit(TransferApproved, "approved", approved_on=self._dated(approved_on, today, "approved_on"),
                    decided_by=decided_by, note=note)
 
+    @when(TransferApproved)
     def when_approved(self, p):
         self.last_on = p["approved_on"]
 
     def return_for_correction(self, *, today, returned_on, reason, decided_by=None, note=None):
         reason = _required_reason(reason, "returning a request for correction")
         self.require_state("requested", "returned for correction")
-        self._emit("transfers.returned", "returned", reason=reason,
+        self._emit(TransferReturned, "returned", reason=reason,
                    returned_on=self._dated(returned_on, today, "returned_on"), decided_by=decided_by, note=note)
 
+    @when(TransferReturned)
     def when_returned(self, p):
         self.last_on = p["returned_on"]
 
@@ -141,10 +148,11 @@ class Transfer(Aggregate):
             raise InvalidInput("the member already belongs to this branch", {"to_org_id": to_org_id})
         check_receiving(to_org, to_group, to_parent, to_org_id, to_group_id)
         self.to_org_id = to_org.id
-        self._emit("transfers.resubmitted", "requested", to_parent_id=to_parent.id, to_group_id=to_group_id,
+        self._emit(TransferResubmitted, "requested", to_parent_id=to_parent.id, to_group_id=to_group_id,
                    scope=scope, grounds=grounds, reason=reason or None, resubmitted_on=on,
                    decided_by=decided_by, note=note)
 
+    @when(TransferResubmitted)
     def when_resubmitted(self, p):
         self.to_group_id, self.scope, self.grounds = p["to_group_id"], p["scope"], p["grounds"]
         self.reason = p["reason"]
@@ -153,9 +161,10 @@ class Transfer(Aggregate):
     # ---- closing without moving ---------------------------------------------------------
     def withdraw(self, *, today, withdrawn_on, reason=None, decided_by=None, note=None):
         self.require_state(CLOSABLE, "withdrawn")
-        self._emit("transfers.withdrawn", "withdrawn", reason=(reason or "").strip() or None,
+        self._emit(TransferWithdrawn, "withdrawn", reason=(reason or "").strip() or None,
                    withdrawn_on=self._dated(withdrawn_on, today, "withdrawn_on"), decided_by=decided_by, note=note)
 
+    @when(TransferWithdrawn)
     def when_withdrawn(self, p):
         self.last_on = p["withdrawn_on"]
 
@@ -163,9 +172,10 @@ class Transfer(Aggregate):
         reason = _required_reason(reason, "a rejection")
         self.require_state(CLOSABLE, "rejected")
         side = "sending" if self.state in BEFORE_LETTER else "receiving"
-        self._emit("transfers.rejected", "rejected", reason=reason, side=side,
+        self._emit(TransferRejected, "rejected", reason=reason, side=side,
                    rejected_on=self._dated(rejected_on, today, "rejected_on"), decided_by=decided_by, note=note)
 
+    @when(TransferRejected)
     def when_rejected(self, p):
         self.last_on = p["rejected_on"]
 
@@ -174,10 +184,11 @@ class Transfer(Aggregate):
         is gone, the member can no longer move). False if already final."""
         if self.final:
             return False
-        self._emit("transfers.cancelled", "cancelled", reason=_required_reason(reason, "a cancellation"),
+        self._emit(TransferCancelled, "cancelled", reason=_required_reason(reason, "a cancellation"),
                    cancelled_on=max(cancelled_on, self.last_on))
         return True
 
+    @when(TransferCancelled)
     def when_cancelled(self, p):
         self.last_on = p["cancelled_on"]
 
@@ -200,7 +211,7 @@ class Transfer(Aggregate):
                      dues: dict, decided_by=None, note=None):
         """``dues``: from ``dues_on_letter``."""
         self.require_state("approved", "given a letter")
-        self._emit("transfers.letter_issued", "letter_issued",
+        self._emit(LetterIssued, "letter_issued",
                    **self._letter_facts(rules, today, issued_on, valid_until, reference, dues, decided_by, note))
 
     def reissue_letter(self, rules: TransferRules, *, today, issued_on, valid_until=None, reference=None,
@@ -214,14 +225,17 @@ class Transfer(Aggregate):
                            f"{self.letter['valid_until'].isoformat()}; only an expired letter is reissued",
                            {"state": self.state})
         self.require_state("letter_expired", "given a new letter")
-        self._emit("transfers.letter_reissued", "letter_issued",
+        self._emit(LetterReissued, "letter_issued",
                    **self._letter_facts(rules, today, issued_on, valid_until, reference, dues, decided_by, note))
 
+    @when(LetterIssued, LetterReissued)
     def when_letter_issued(self, p):
         self.letter = {k: p[k] for k in ("number", "issued_on", "valid_until")}
         self.last_on = p["issued_on"]
 
-    when_letter_reissued = when_letter_issued
+    @when(LetterExpired, ReportOverdue)
+    def when_state_only(self, p):
+        """These change the transfer's state alone, which ``_apply`` reads from every event."""
 
     def letter_expired_on(self, day: dt.date) -> bool:
         """The letter is no longer valid on ``day`` (it is valid through ``valid_until``)."""
@@ -232,7 +246,7 @@ class Transfer(Aggregate):
         (nothing recorded) if there is nothing to expire."""
         if self.state != "letter_issued" or not self.letter_expired_on(today):
             return False
-        self._emit("transfers.letter_expired", "letter_expired", number=self.letter["number"],
+        self._emit(LetterExpired, "letter_expired", number=self.letter["number"],
                    valid_until=self.letter["valid_until"], expired_on=self.letter["valid_until"] + DAY)
         return True
 
@@ -249,9 +263,10 @@ class Transfer(Aggregate):
         if to_org is None or to_org.status != "active":
             raise RuleViolation("members.transfer.receiving_branch",
                                 f"the receiving branch {self.to_org_id} is not active", {"to_org_id": self.to_org_id})
-        self._emit("transfers.accepted", "accepted", accepted_on=on, report_due_on=rules.report_due_on(on),
+        self._emit(TransferAccepted, "accepted", accepted_on=on, report_due_on=rules.report_due_on(on),
                    rules_version=rules.version, decided_by=decided_by, note=note)
 
+    @when(TransferAccepted)
     def when_accepted(self, p):
         self.accepted_on = self.last_on = p["accepted_on"]
         self.report_due_on = p["report_due_on"]
@@ -261,7 +276,7 @@ class Transfer(Aggregate):
         there is nothing to flag (not accepted, already flagged, not due)."""
         if self.state != "accepted" or today <= self.report_due_on:
             return False
-        self._emit("transfers.report_overdue", "report_overdue", report_due_on=self.report_due_on,
+        self._emit(ReportOverdue, "report_overdue", report_due_on=self.report_due_on,
                    flagged_on=today)
         return True
 
@@ -275,9 +290,10 @@ class Transfer(Aggregate):
         check_receiving_branch(to_org, self.to_org_id)
         if placed:
             check_group(to_org, group, placed, "group_id")
-        self._emit("transfers.reported_in", "reported_in", reported_on=on, placed_group_id=placed,
+        self._emit(TransferReportedIn, "reported_in", reported_on=on, placed_group_id=placed,
                    decided_by=decided_by, note=note)
 
+    @when(TransferReportedIn)
     def when_reported_in(self, p):
         self.reported_on = self.last_on = p["reported_on"]
         self.placed_group_id = p["placed_group_id"]
@@ -286,9 +302,10 @@ class Transfer(Aggregate):
         """The receipt is returned; the caller moves the member in the same
         transaction. ``completed_on`` is never before the report-in."""
         self.require_state("reported_in", "completed")
-        self._emit("transfers.completed", "completed", completed_on=max(completed_on, self.last_on),
+        self._emit(TransferCompleted, "completed", completed_on=max(completed_on, self.last_on),
                    placed_group_id=placed_group_id, decided_by=decided_by, note=note)
 
+    @when(TransferCompleted)
     def when_completed(self, p):
         self.last_on = p["completed_on"]
         self.placed_group_id = p["placed_group_id"]

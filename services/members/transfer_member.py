@@ -10,6 +10,8 @@ folds the same stream (the base class ignores the transfer events but reads
 the state every ``members.*`` event carries, the new branch included). Pure."""
 import datetime as dt
 
+from shared.aggregate import when
+from shared.catalog.transfers import MemberTransferClosed, MemberTransferCompleted, MemberTransferOpened
 from shared.contracts.members import FINAL_STATUSES
 from shared.errors import Conflict
 
@@ -31,8 +33,9 @@ class TransferringMember(Member):
             raise Conflict(f"member {self.id} already has an open transfer ({self.open_transfer_id}); "
                            "it must be completed, withdrawn or rejected first",
                            {"member_id": self.id, "open_transfer_id": self.open_transfer_id})
-        self._emit("members.transfer_opened", transfer_id=transfer_id, to_org_id=to_org_id, opened_on=opened_on)
+        self._emit(MemberTransferOpened, transfer_id=transfer_id, to_org_id=to_org_id, opened_on=opened_on)
 
+    @when(MemberTransferOpened)
     def when_transfer_opened(self, payload):
         self.open_transfer_id = payload["transfer_id"]
 
@@ -41,9 +44,10 @@ class TransferringMember(Member):
         recorded) if it is not the member's open transfer (already closed)."""
         if self.open_transfer_id != transfer_id:
             return False
-        self._emit("members.transfer_closed", transfer_id=transfer_id, outcome=outcome, closed_on=closed_on)
+        self._emit(MemberTransferClosed, transfer_id=transfer_id, outcome=outcome, closed_on=closed_on)
         return True
 
+    @when(MemberTransferClosed)
     def when_transfer_closed(self, payload):
         self.open_transfer_id = None
 
@@ -52,8 +56,9 @@ class TransferringMember(Member):
         if self.open_transfer_id != transfer_id:
             raise Conflict(f"transfer {transfer_id} is not member {self.id}'s open transfer",
                            {"transfer_id": transfer_id, "open_transfer_id": self.open_transfer_id})
-        self._emit("members.transfer_completed", org_id=to_org_id, group_id=group_id, transfer_id=transfer_id,
+        self._emit(MemberTransferCompleted, org_id=to_org_id, group_id=group_id, transfer_id=transfer_id,
                    from_org_id=self.org_id, from_group_id=self.group_id, completed_on=completed_on)
 
+    @when(MemberTransferCompleted)
     def when_transfer_completed(self, payload):
         self.open_transfer_id = None

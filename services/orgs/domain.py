@@ -4,7 +4,10 @@ The founding workflow is in ``founding.py``; checks both share are here."""
 import datetime as dt
 from dataclasses import dataclass
 
-from shared.aggregate import Aggregate
+from shared.aggregate import Aggregate, when
+from shared.catalog.orgs import (
+    AllianceFormed, AllianceMemberAdded, AllianceMemberRemoved, BranchFounded, CommitteeElected,
+    OrgCreated, OrgDissolved, OrgRenamed)
 from shared.contracts.orgs import BRANCH_KINDS
 from shared.dates import add_months
 from shared.errors import Conflict, InvalidInput, RuleViolation
@@ -173,8 +176,8 @@ class Organisation(Aggregate):
             raise InvalidInput(f"a {kind} is founded, not created", {"kind": kind})
         check_parent(kind, parent)
         org = cls(org_id)
-        org.record("orgs.org_created", name=name, kind=kind, parent_id=parent.id if parent else None,
-                   unit=unit_profile(unit), created_on=created_on)
+        org.record(OrgCreated(name=name, kind=kind, parent_id=parent.id if parent else None,
+                              unit=unit_profile(unit), created_on=created_on))
         return org
 
     @classmethod
@@ -189,18 +192,17 @@ class Organisation(Aggregate):
         check_founding_members(rules, full_members)
         check_covered_units(rules, kind, covered_units)
         org = cls(org_id)
-        org.record("orgs.branch_founded", name=name, kind=kind, parent_id=parent.id,
-                   unit=unit_profile(unit), covered_units=[unit_profile(u) for u in covered_units],
-                   full_members=full_members, probationary_members=probationary_members,
-                   founded_on=founded_on, founded_directly=founding_request_id is None,
-                   founding_request_id=founding_request_id, rules_version=rules.version)
+        org.record(BranchFounded(name=name, kind=kind, parent_id=parent.id,
+                                 unit=unit_profile(unit), covered_units=[unit_profile(u) for u in covered_units],
+                                 full_members=full_members, probationary_members=probationary_members,
+                                 founded_on=founded_on, founded_directly=founding_request_id is None,
+                                 founding_request_id=founding_request_id, rules_version=rules.version))
         return org
 
+    @when(OrgCreated, BranchFounded)
     def when_org_created(self, payload):
         self.name, self.kind, self.parent_id = payload["name"], payload["kind"], payload["parent_id"]
         self.unit, self.status = payload["unit"], "active"
-
-    when_branch_founded = when_org_created
 
     def _require_active(self):
         if self.status != "active":
@@ -209,8 +211,9 @@ class Organisation(Aggregate):
     def rename(self, name: str, renamed_on: dt.date):
         self._require_active()
         if name != self.name:
-            self.record("orgs.org_renamed", name=name, previous_name=self.name, renamed_on=renamed_on)
+            self.record(OrgRenamed(name=name, previous_name=self.name, renamed_on=renamed_on))
 
+    @when(OrgRenamed)
     def when_org_renamed(self, payload):
         self.name = payload["name"]
 
@@ -227,8 +230,9 @@ class Organisation(Aggregate):
             raise RuleViolation("orgs.dissolve.members_first",
                                 f"{self.name} still has {members} members; move them first",
                                 {"members": members})
-        self.record("orgs.org_dissolved", reason=reason.strip(), dissolved_on=dissolved_on)
+        self.record(OrgDissolved(reason=reason.strip(), dissolved_on=dissolved_on))
 
+    @when(OrgDissolved)
     def when_org_dissolved(self, payload):
         self.status = "dissolved"
 
@@ -242,10 +246,11 @@ class Organisation(Aggregate):
         seats = seat_list(seats)
         check_committee(rules, self.kind, seats, full_members)
         years = term_years(rules, self.kind, (self.unit or {}).get("unit_type"))
-        self.record("orgs.committee_elected", elected_on=elected_on, seats=seats,
-                    full_members=full_members, term_years=years,
-                    term_ends_on=add_months(elected_on, 12 * years), rules_version=rules.version)
+        self.record(CommitteeElected(elected_on=elected_on, seats=seats,
+                                     full_members=full_members, term_years=years,
+                                     term_ends_on=add_months(elected_on, 12 * years), rules_version=rules.version))
 
+    @when(CommitteeElected)
     def when_committee_elected(self, payload):
         self.committee_elected_on = payload["elected_on"]
 
@@ -268,26 +273,29 @@ class Alliance(Aggregate):
         if len(set(member_org_ids)) != len(member_org_ids):
             raise InvalidInput("an organisation is listed twice", {"member_org_ids": "duplicates"})
         alliance = cls(alliance_id)
-        alliance.record("orgs.alliance_formed", name=name, member_org_ids=list(member_org_ids),
-                        formed_on=formed_on)
+        alliance.record(AllianceFormed(name=name, member_org_ids=list(member_org_ids),
+                                       formed_on=formed_on))
         return alliance
 
+    @when(AllianceFormed)
     def when_alliance_formed(self, payload):
         self.name, self.member_org_ids = payload["name"], list(payload["member_org_ids"])
 
     def add_member(self, org_id: str, joined_on: dt.date):
         if org_id in self.member_org_ids:
             raise Conflict(f"organisation {org_id} is already in alliance {self.name}", {"org_id": org_id})
-        self.record("orgs.alliance_member_added", org_id=org_id, joined_on=joined_on)
+        self.record(AllianceMemberAdded(org_id=org_id, joined_on=joined_on))
 
+    @when(AllianceMemberAdded)
     def when_alliance_member_added(self, payload):
         self.member_org_ids.append(payload["org_id"])
 
     def remove_member(self, org_id: str, left_on: dt.date):
         if org_id not in self.member_org_ids:
             raise Conflict(f"organisation {org_id} is not in alliance {self.name}", {"org_id": org_id})
-        self.record("orgs.alliance_member_removed", org_id=org_id, left_on=left_on)
+        self.record(AllianceMemberRemoved(org_id=org_id, left_on=left_on))
 
+    @when(AllianceMemberRemoved)
     def when_alliance_member_removed(self, payload):
         self.member_org_ids.remove(payload["org_id"])
 

@@ -4,7 +4,9 @@ secretary and deputy confirmed by the parent, when the branch is founded.
 Pure, like ``domain.py``."""
 import datetime as dt
 
-from shared.aggregate import Aggregate
+from shared.aggregate import Aggregate, when
+from shared.catalog.orgs import (
+    FoundingApproved, FoundingCommitteeElected, FoundingConfirmed, FoundingRejected, FoundingRequested)
 from shared.contracts.orgs import BRANCH_KINDS
 from shared.dates import add_months
 from shared.errors import Conflict, InvalidInput
@@ -50,16 +52,16 @@ class FoundingRequest(Aggregate):
         seats = seat_list(proposed_committee)
         check_committee(rules, kind, seats, full_members)
         request = cls(request_id)
-        request.record(
-            "orgs.founding_requested", parent_id=parent.id, proposed_name=proposed_name, kind=kind,
-            unit=unit_profile(unit), covered_units=[unit_profile(u) for u in covered_units],
-            full_members=full_members, probationary_members=probationary_members,
-            founding_members=[person(m) for m in founding_members], proposed_committee=seats,
-            requested_on=requested_on,
-            decision_due_on=add_months(requested_on, rules.founding_decision_months),
-            rules_version=rules.version)
+        request.record(FoundingRequested(parent_id=parent.id, proposed_name=proposed_name, kind=kind,
+                              unit=unit_profile(unit), covered_units=[unit_profile(u) for u in covered_units],
+                              full_members=full_members, probationary_members=probationary_members,
+                              founding_members=[person(m) for m in founding_members], proposed_committee=seats,
+                              requested_on=requested_on,
+                              decision_due_on=add_months(requested_on, rules.founding_decision_months),
+                              rules_version=rules.version))
         return request
 
+    @when(FoundingRequested)
     def when_founding_requested(self, payload):
         self.state, self.proposal = "requested", dict(payload)
 
@@ -79,8 +81,9 @@ class FoundingRequest(Aggregate):
     def approve(self, decided_on: dt.date, note: str | None = None):
         self._require("requested", "be approved")
         self._not_before(decided_on, self.proposal["requested_on"], "the request", "decided_on")
-        self.record("orgs.founding_approved", decided_on=decided_on, note=note or None)
+        self.record(FoundingApproved(decided_on=decided_on, note=note or None))
 
+    @when(FoundingApproved)
     def when_founding_approved(self, payload):
         self.state, self.decided_on = "approved", payload["decided_on"]
 
@@ -89,8 +92,9 @@ class FoundingRequest(Aggregate):
             raise InvalidInput("a rejection must give its reason", {"reason": "required"})
         self._require("requested", "be rejected")
         self._not_before(decided_on, self.proposal["requested_on"], "the request", "decided_on")
-        self.record("orgs.founding_rejected", decided_on=decided_on, reason=reason.strip())
+        self.record(FoundingRejected(decided_on=decided_on, reason=reason.strip()))
 
+    @when(FoundingRejected)
     def when_founding_rejected(self, payload):
         self.state, self.decided_on = "rejected", payload["decided_on"]
 
@@ -100,9 +104,10 @@ class FoundingRequest(Aggregate):
         self._not_before(meeting_date, self.decided_on, "the approval", "meeting_date")
         seats = seat_list(seats)
         check_committee(rules, self.proposal["kind"], seats, self.proposal["full_members"])
-        self.record("orgs.founding_committee_elected", meeting_date=meeting_date, seats=seats,
-                    rules_version=rules.version)
+        self.record(FoundingCommitteeElected(meeting_date=meeting_date, seats=seats,
+                                             rules_version=rules.version))
 
+    @when(FoundingCommitteeElected)
     def when_founding_committee_elected(self, payload):
         self.state, self.meeting_date = "committee_elected", payload["meeting_date"]
         self.seats = payload["seats"]
@@ -112,8 +117,9 @@ class FoundingRequest(Aggregate):
         self._require("committee_elected", "be confirmed")
         self._not_before(confirmed_on, self.meeting_date, "the founding meeting", "confirmed_on")
         holders = {seat["role"]: person(seat) for seat in self.seats}
-        self.record("orgs.founding_confirmed", confirmed_on=confirmed_on, branch_id=branch_id,
-                    secretary=holders["secretary"], deputy_secretary=holders.get("deputy_secretary"))
+        self.record(FoundingConfirmed(confirmed_on=confirmed_on, branch_id=branch_id,
+                                      secretary=holders["secretary"], deputy_secretary=holders.get("deputy_secretary")))
 
+    @when(FoundingConfirmed)
     def when_founding_confirmed(self, payload):
         self.state, self.branch_id = "confirmed", payload["branch_id"]

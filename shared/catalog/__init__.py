@@ -1,7 +1,8 @@
-"""The platform's event catalog. Each service's published events are
-registered in a module here, so that consumers validate against the same
-schemas without importing the producing service."""
-from .registry import EventCatalog, EventSpec, InvalidEvent
+"""The platform's event catalog. Each service's published events are classes
+in a module here, so that consumers validate against the same classes
+without importing the producing service."""
+from ..event import Event, InvalidEvent
+from .registry import EventCatalog, json_schema
 
 catalog = EventCatalog()
 
@@ -11,4 +12,4 @@ from . import members  # noqa: E402,F401  (registers the members events)
 from . import transfers  # noqa: E402,F401  (registers the transfer events, members' exchange)
 from . import identity  # noqa: E402,F401  (registers the identity events)
 
-__all__ = ["catalog", "EventCatalog", "EventSpec", "InvalidEvent"]
+__all__ = ["catalog", "Event", "EventCatalog", "InvalidEvent", "json_schema"]

@@ -9,6 +9,7 @@ shows to the branch (6 consecutive unpaid months without a recorded reason).
 from marshmallow import Schema, fields, validate
 
 from ..contracts.dues import BASE_POLICIES, CATEGORIES, MONTH_PATTERN, REDUCTION_KINDS
+from ..event import Event
 from . import catalog
 
 
@@ -28,10 +29,11 @@ class PaidMonth(Schema):
     org_id = fields.String(required=True, metadata={"description": "the branch the month belongs to"})
 
 
-@catalog.event("dues.account_opened", 1)
-class AccountOpened(Schema):
+@catalog.register
+class AccountOpened(Event):
     """A member became liable for dues (admitted as probationary, or registered
     as a probationary or full member); dues are owed from ``owes_from``."""
+    event_type = "dues.account_opened"
     org_id = fields.String(required=True)
     stage = fields.String(required=True)
     status = fields.String(required=True)
@@ -40,10 +42,11 @@ class AccountOpened(Schema):
     source_event = fields.String(required=True, metadata={"description": "the members event that opened it"})
 
 
-@catalog.event("dues.liability_changed", 1)
-class LiabilityChanged(Schema):
+@catalog.register
+class LiabilityChanged(Event):
     """The member stopped owing dues (suspended, left, expelled, deceased,
     probation cancelled) or owes them again, from ``from_month``."""
+    event_type = "dues.liability_changed"
     liable = fields.Boolean(required=True)
     from_month = _month()
     stage = fields.String(required=True)
@@ -51,10 +54,11 @@ class LiabilityChanged(Schema):
     source_event = fields.String(required=True)
 
 
-@catalog.event("dues.account_moved", 1)
-class AccountMoved(Schema):
+@catalog.register
+class AccountMoved(Event):
     """The account moved to another branch (a completed transfer) with its
     balance: months from ``from_month`` on belong to ``to_org_id``."""
+    event_type = "dues.account_moved"
     from_org_id = fields.String(required=True)
     to_org_id = fields.String(required=True)
     from_month = _month()
@@ -65,11 +69,12 @@ class AccountMoved(Schema):
     source_event = fields.String(required=True)
 
 
-@catalog.event("dues.base_set", 1)
-class BaseSet(Schema):
+@catalog.register
+class BaseSet(Event):
     """The member's category and base (or set amount) from ``applies_from``: the
     ``effective_month`` asked for, or the next January under the branch's
     ``fixed_yearly`` policy."""
+    event_type = "dues.base_set"
     category = fields.String(required=True, validate=validate.OneOf(CATEGORIES))
     base = _money(allow_none=True)
     amount = _money(allow_none=True)
@@ -79,10 +84,11 @@ class BaseSet(Schema):
     set_on = fields.Date(required=True)
 
 
-@catalog.event("dues.payment_recorded", 1)
-class PaymentRecorded(Schema):
+@catalog.register
+class PaymentRecorded(Event):
     """Dues for ``months`` and/or a voluntary extra were paid; a single voluntary
     payment at or above the threshold is flagged ``forward_to_central``."""
+    event_type = "dues.payment_recorded"
     payment_id = fields.String(required=True)
     idempotency_key = fields.String(required=True)
     org_id = fields.String(required=True)
@@ -96,10 +102,11 @@ class PaymentRecorded(Schema):
     paid_up_to = _month(allow_none=True, metadata={"description": "every month owed up to it is settled"})
 
 
-@catalog.event("dues.reduction_requested", 1)
-class ReductionRequested(Schema):
+@catalog.register
+class ReductionRequested(Event):
     """A branch decided to reduce or waive the member's dues for some months;
     it applies once the parent approves."""
+    event_type = "dues.reduction_requested"
     reduction_id = fields.String(required=True)
     kind = fields.String(required=True, validate=validate.OneOf(REDUCTION_KINDS))
     from_month = _month()
@@ -110,35 +117,39 @@ class ReductionRequested(Schema):
     decision_ref = fields.String(required=True, allow_none=True)
 
 
-@catalog.event("dues.reduction_approved", 1)
-class ReductionApproved(Schema):
+@catalog.register
+class ReductionApproved(Event):
+    event_type = "dues.reduction_approved"
     reduction_id = fields.String(required=True)
     approved_by = fields.String(required=True)
     approved_on = fields.Date(required=True)
     note = fields.String(required=True, allow_none=True)
 
 
-@catalog.event("dues.reduction_rejected", 1)
-class ReductionRejected(Schema):
+@catalog.register
+class ReductionRejected(Event):
+    event_type = "dues.reduction_rejected"
     reduction_id = fields.String(required=True)
     rejected_by = fields.String(required=True)
     reason = fields.String(required=True, validate=validate.Length(min=1))
     rejected_on = fields.Date(required=True)
 
 
-@catalog.event("dues.arrears_reason_recorded", 1)
-class ArrearsReasonRecorded(Schema):
+@catalog.register
+class ArrearsReasonRecorded(Event):
     """The branch recorded why months went unpaid: they do not count towards arrears."""
+    event_type = "dues.arrears_reason_recorded"
     from_month = _month()
     to_month = _month()
     reason = fields.String(required=True)
 
 
-@catalog.event("dues.arrears_flagged", 1)
-class ArrearsFlagged(Schema):
+@catalog.register
+class ArrearsFlagged(Event):
     """``unpaid_months`` consecutive months (at least the rules' threshold, 6)
     up to ``as_of_month`` are unpaid without a recorded reason: the branch is
     to follow up (the left-the-party process starts in members)."""
+    event_type = "dues.arrears_flagged"
     org_id = fields.String(required=True)
     as_of_month = _month()
     first_unpaid_month = _month()
@@ -146,8 +157,9 @@ class ArrearsFlagged(Schema):
     outstanding = _money()
 
 
-@catalog.event("dues.base_policy_set", 1)
-class BasePolicySet(Schema):
+@catalog.register
+class BasePolicySet(Event):
     """A branch chose when dues base changes take effect."""
+    event_type = "dues.base_policy_set"
     policy = fields.String(required=True, validate=validate.OneOf(BASE_POLICIES))
     set_on = fields.Date(required=True)

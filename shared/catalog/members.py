@@ -1,6 +1,6 @@
 """Events published by the members service, on the ``members.events`` exchange.
 
-Aggregate: ``member``. Every payload inherits ``MemberStateSchema``: the
+Aggregate: ``member``. Every payload inherits ``MemberState``: the
 member's branch, party group, stage and status AFTER the event, so that a
 consumer (member counts, dues) can upsert its row of the member from any
 ``members.*`` event with ``shared.inbox.advance_version``.
@@ -12,10 +12,11 @@ in ``changed`` when they change, without their values. Dates are ISO dates.
 from marshmallow import Schema, fields, validate
 
 from ..contracts.members import ASSESSMENT_RESULTS, GENDERS, STAGES, STATUSES
+from ..event import Event
 from . import catalog
 
 
-class MemberStateSchema(Schema):
+class MemberState(Event):
     """The member's state after the event."""
     org_id = fields.String(required=True, metadata={"description": "the branch or joint branch"})
     group_id = fields.String(required=True, allow_none=True, metadata={"description": "the party group"})
@@ -46,7 +47,7 @@ def _text(allow_none=True):
     return fields.String(required=True, allow_none=allow_none)
 
 
-class _Step(MemberStateSchema):
+class _Step(MemberState):
     decided_by = _text()
     note = _text()
     rules_version = fields.String(required=True)
@@ -61,10 +62,11 @@ class _Vote(_Step):
     abstain = fields.Integer(required=True)
 
 
-@catalog.event("members.member_registered", 1)
-class MemberRegistered(MemberStateSchema):
+@catalog.register
+class MemberRegistered(MemberState):
     """A member record was registered: an applicant entering the pipeline, or
     a member at a later stage with the dates it was reached."""
+    event_type = "members.member_registered"
     name = fields.String(required=True)
     gender = fields.String(required=True, validate=validate.OneOf(GENDERS))
     birth_date = _date()
@@ -84,10 +86,11 @@ class MemberRegistered(MemberStateSchema):
     rules_version = fields.String(required=True, allow_none=True)
 
 
-@catalog.event("members.profile_updated", 1)
-class ProfileUpdated(MemberStateSchema):
+@catalog.register
+class ProfileUpdated(MemberState):
     """Profile fields changed; the profile after the change, and the names of
     the fields that changed (``id_number`` and ``phone`` by name only)."""
+    event_type = "members.profile_updated"
     name = fields.String(required=True)
     gender = fields.String(required=True, validate=validate.OneOf(GENDERS))
     birth_date = _date()
@@ -98,10 +101,11 @@ class ProfileUpdated(MemberStateSchema):
     changed = fields.List(fields.String(), required=True)
 
 
-@catalog.event("members.status_changed", 1)
-class StatusChanged(MemberStateSchema):
+@catalog.register
+class StatusChanged(MemberState):
     """The member's status changed (``status`` is the new one). ``grounds``
     names the time limit that allowed it, counted from ``grounds_since``."""
+    event_type = "members.status_changed"
     previous_status = fields.String(required=True, validate=validate.OneOf(STATUSES))
     changed_on = _date()
     reason = fields.String(required=True)
@@ -111,43 +115,48 @@ class StatusChanged(MemberStateSchema):
     rules_version = fields.String(required=True)
 
 
-@catalog.event("members.talk_recorded", 1)
+@catalog.register
 class TalkRecorded(_Step):
     """The branch talked with the applicant (``late``: after ``due_on``)."""
+    event_type = "members.talk_recorded"
     talked_on = _date()
     talked_by = fields.String(required=True)
     due_on = _date(True)
     late = fields.Boolean(required=True)
 
 
-@catalog.event("members.activist_designated", 1)
+@catalog.register
 class ActivistDesignated(_Step):
     """applicant -> activist, by the branch committee, filed with the parent."""
+    event_type = "members.activist_designated"
     activist_on = _date()
     filed_on = _date(True)
     candidate_eligible_on = _date()
     next_assessment_due_on = _date()
 
 
-@catalog.event("members.contacts_assigned", 1)
+@catalog.register
 class ContactsAssigned(_Step):
     """Full members assigned as the activist's contacts (they replace earlier ones)."""
+    event_type = "members.contacts_assigned"
     assigned_on = _date()
     contacts = fields.List(fields.Nested(Person), required=True)
 
 
-@catalog.event("members.assessment_recorded", 1)
+@catalog.register
 class AssessmentRecorded(_Step):
     """A half-yearly assessment of an activist or candidate."""
+    event_type = "members.assessment_recorded"
     assessed_on = _date()
     result = fields.String(required=True, validate=validate.OneOf(ASSESSMENT_RESULTS))
     next_assessment_due_on = _date()
 
 
-@catalog.event("members.candidate_approved", 1)
+@catalog.register
 class CandidateApproved(_Step):
     """activist -> candidate (发展对象), after the activist period, with the
     public notice and the parent's filing or approval the rules required."""
+    event_type = "members.candidate_approved"
     candidate_on = _date()
     public_notice_from = _date(True)
     public_notice_to = _date(True)
@@ -156,23 +165,26 @@ class CandidateApproved(_Step):
     parent_approved_on = _date(True)
 
 
-@catalog.event("members.sponsors_assigned", 1)
+@catalog.register
 class SponsorsAssigned(_Step):
     """Two full members in good standing sponsor the candidate."""
+    event_type = "members.sponsors_assigned"
     assigned_on = _date()
     sponsors = fields.List(fields.Nested(Sponsor), required=True)
     warnings = fields.List(fields.Nested(WarningEntry), required=True)
 
 
-@catalog.event("members.political_review_recorded", 1)
+@catalog.register
 class PoliticalReviewRecorded(_Step):
+    event_type = "members.political_review_recorded"
     reviewed_on = _date()
     passed = fields.Boolean(required=True)
 
 
-@catalog.event("members.training_recorded", 1)
+@catalog.register
 class TrainingRecorded(_Step):
     """Training completed; totals include every session recorded so far."""
+    event_type = "members.training_recorded"
     completed_on = _date()
     days = fields.Integer(required=True)
     class_hours = fields.Integer(required=True)
@@ -181,36 +193,40 @@ class TrainingRecorded(_Step):
     total_class_hours = fields.Integer(required=True)
 
 
-@catalog.event("members.admission_voted", 1)
+@catalog.register
 class AdmissionVoted(_Vote):
     """The branch general meeting voted to admit the candidate (quorum and
     majority met); the parent approves by ``approval_due_on``."""
+    event_type = "members.admission_voted"
     approval_due_on = _date()
     approval_due_on_special = _date()
 
 
-@catalog.event("members.admission_approved", 1)
+@catalog.register
 class AdmissionApproved(_Step):
     """candidate -> probationary: the parent approved the admission; probation
     runs from the meeting (``admitted_on``) to ``probation_ends_on``."""
+    event_type = "members.admission_approved"
     approved_on = _date()
     special = fields.Boolean(required=True)
     admitted_on = _date()
     probation_ends_on = _date()
 
 
-@catalog.event("members.confirmed_full", 1)
+@catalog.register
 class ConfirmedFull(_Vote):
     """probationary -> full, by vote and the parent's approval; party standing
     counts from ``full_on`` (the end of probation)."""
+    event_type = "members.confirmed_full"
     approved_on = _date()
     special = fields.Boolean(required=True)
     full_on = _date()
 
 
-@catalog.event("members.probation_extended", 1)
+@catalog.register
 class ProbationExtended(_Step):
     """Probation extended (once) to ``probation_ends_on``."""
+    event_type = "members.probation_extended"
     decided_on = _date()
     months = fields.Integer(required=True)
     reason = fields.String(required=True)
@@ -219,18 +235,20 @@ class ProbationExtended(_Step):
     probation_ends_on = _date()
 
 
-@catalog.event("members.probation_cancelled", 1)
+@catalog.register
 class ProbationCancelled(_Step):
     """The probationary membership was cancelled: the person is no longer a
     member (stage stays probationary, status becomes left)."""
+    event_type = "members.probation_cancelled"
     decided_on = _date()
     reason = fields.String(required=True)
 
 
-@catalog.event("members.personal_data_erased", 1)
-class PersonalDataErased(MemberStateSchema):
+@catalog.register
+class PersonalDataErased(MemberState):
     """The member's ID number and phone were erased: their data key and
     ciphertexts deleted, unrecoverable (the ID number may be registered
     again). Carries neither value; the member's earlier events are unchanged."""
+    event_type = "members.personal_data_erased"
     reason = fields.String(required=True)
     erased_on = _date()

@@ -6,6 +6,7 @@ Aggregates: ``organisation`` (the tree and committees), ``founding_request``
 from marshmallow import Schema, fields, validate
 
 from ..contracts.orgs import BRANCH_KINDS, KINDS, SEAT_ROLES, UNIT_TYPES
+from ..event import Event
 from . import catalog
 
 
@@ -34,9 +35,10 @@ def _units():
     return fields.List(fields.Nested(Unit), required=True)
 
 
-@catalog.event("orgs.org_created", 1)
-class OrgCreated(Schema):
+@catalog.register
+class OrgCreated(Event):
     """A committee, general branch or party group was set up in the tree."""
+    event_type = "orgs.org_created"
     name = fields.String(required=True)
     kind = fields.String(required=True, validate=validate.OneOf([k for k in KINDS if k not in BRANCH_KINDS]))
     parent_id = fields.String(required=True, allow_none=True)
@@ -44,10 +46,11 @@ class OrgCreated(Schema):
     created_on = fields.Date(required=True)
 
 
-@catalog.event("orgs.branch_founded", 1)
-class BranchFounded(Schema):
+@catalog.register
+class BranchFounded(Event):
     """A branch or joint branch became active: directly by its parent committee,
     or at the end of a founding request (``founding_request_id``)."""
+    event_type = "orgs.branch_founded"
     name = fields.String(required=True)
     kind = fields.String(required=True, validate=validate.OneOf(BRANCH_KINDS))
     parent_id = fields.String(required=True)
@@ -61,24 +64,27 @@ class BranchFounded(Schema):
     rules_version = fields.String(required=True)
 
 
-@catalog.event("orgs.org_renamed", 1)
-class OrgRenamed(Schema):
+@catalog.register
+class OrgRenamed(Event):
+    event_type = "orgs.org_renamed"
     name = fields.String(required=True)
     previous_name = fields.String(required=True)
     renamed_on = fields.Date(required=True)
 
 
-@catalog.event("orgs.org_dissolved", 1)
-class OrgDissolved(Schema):
+@catalog.register
+class OrgDissolved(Event):
     """An organisation with no active children (and no members) was dissolved."""
+    event_type = "orgs.org_dissolved"
     reason = fields.String(required=True)
     dissolved_on = fields.Date(required=True)
 
 
-@catalog.event("orgs.committee_elected", 1)
-class CommitteeElected(Schema):
+@catalog.register
+class CommitteeElected(Event):
     """A committee (or a lone secretary, in a small branch) was elected; it
     replaces the previous one and starts a new term."""
+    event_type = "orgs.committee_elected"
     elected_on = fields.Date(required=True)
     seats = _seats()
     full_members = fields.Integer(required=True, allow_none=True)
@@ -87,9 +93,10 @@ class CommitteeElected(Schema):
     rules_version = fields.String(required=True)
 
 
-@catalog.event("orgs.founding_requested", 1)
-class FoundingRequested(Schema):
+@catalog.register
+class FoundingRequested(Event):
     """A unit asked its parent organisation to found a branch."""
+    event_type = "orgs.founding_requested"
     parent_id = fields.String(required=True)
     proposed_name = fields.String(required=True)
     kind = fields.String(required=True, validate=validate.OneOf(BRANCH_KINDS))
@@ -104,51 +111,58 @@ class FoundingRequested(Schema):
     rules_version = fields.String(required=True)
 
 
-@catalog.event("orgs.founding_approved", 1)
-class FoundingApproved(Schema):
+@catalog.register
+class FoundingApproved(Event):
+    event_type = "orgs.founding_approved"
     decided_on = fields.Date(required=True)
     note = fields.String(required=True, allow_none=True)
 
 
-@catalog.event("orgs.founding_rejected", 1)
-class FoundingRejected(Schema):
+@catalog.register
+class FoundingRejected(Event):
+    event_type = "orgs.founding_rejected"
     decided_on = fields.Date(required=True)
     reason = fields.String(required=True, validate=validate.Length(min=1))
 
 
-@catalog.event("orgs.founding_committee_elected", 1)
-class FoundingCommitteeElected(Schema):
+@catalog.register
+class FoundingCommitteeElected(Event):
     """The founding meeting elected the new branch's committee."""
+    event_type = "orgs.founding_committee_elected"
     meeting_date = fields.Date(required=True)
     seats = _seats()
     rules_version = fields.String(required=True)
 
 
-@catalog.event("orgs.founding_confirmed", 1)
-class FoundingConfirmed(Schema):
+@catalog.register
+class FoundingConfirmed(Event):
     """The parent confirmed secretary and deputy; ``branch_id`` is the branch
     whose ``orgs.branch_founded`` follows in the same transaction."""
+    event_type = "orgs.founding_confirmed"
     confirmed_on = fields.Date(required=True)
     branch_id = fields.String(required=True)
     secretary = fields.Nested(Person, required=True)
     deputy_secretary = fields.Nested(Person, required=True, allow_none=True)
 
 
-@catalog.event("orgs.alliance_formed", 1)
-class AllianceFormed(Schema):
+@catalog.register
+class AllianceFormed(Event):
     """Organisations grouped across the tree; no reporting line changes."""
+    event_type = "orgs.alliance_formed"
     name = fields.String(required=True)
     member_org_ids = fields.List(fields.String(), required=True)
     formed_on = fields.Date(required=True)
 
 
-@catalog.event("orgs.alliance_member_added", 1)
-class AllianceMemberAdded(Schema):
+@catalog.register
+class AllianceMemberAdded(Event):
+    event_type = "orgs.alliance_member_added"
     org_id = fields.String(required=True)
     joined_on = fields.Date(required=True)
 
 
-@catalog.event("orgs.alliance_member_removed", 1)
-class AllianceMemberRemoved(Schema):
+@catalog.register
+class AllianceMemberRemoved(Event):
+    event_type = "orgs.alliance_member_removed"
     org_id = fields.String(required=True)
     left_on = fields.Date(required=True)

@@ -1,107 +1,70 @@
-"""The event catalog: one marshmallow schema per (event_type, event_version).
+"""The event catalog: every event class of the platform, by event type.
 
-Payloads are validated when an event is appended (before it can reach the
-outbox) and when it is consumed; an older version is upcast step by step to
-the latest before the consumer sees it.
+Payloads are validated when an event is constructed (``shared.event``) and
+again when a consumer receives it from the bus; a stored or received event
+of an older version is upcast by its class to the current one first.
 """
-from dataclasses import dataclass
-from typing import Callable
-
-from marshmallow import Schema, ValidationError
+from marshmallow import ValidationError
 
 from ..envelope import Envelope, EnvelopeSchema
-
-
-class InvalidEvent(Exception):
-    """An event that does not match the catalog: unknown type or version, or a bad payload."""
-
-    def __init__(self, reason, errors=None):
-        super().__init__(reason, errors or {})
-        self.reason = reason
-        self.errors = errors or {}
-
-    def __str__(self):
-        return f"{self.reason}: {self.errors}" if self.errors else self.reason
-
-
-@dataclass(frozen=True)
-class EventSpec:
-    event_type: str
-    version: int
-    schema: type[Schema]
-    description: str
+from ..event import Event, InvalidEvent
 
 
 class EventCatalog:
     def __init__(self):
-        self._specs: dict[tuple[str, int], EventSpec] = {}
-        self._upcasters: dict[tuple[str, int], Callable[[dict], dict]] = {}
-        self._schemas: dict[tuple[str, int], Schema] = {}
+        self._classes: dict[str, type[Event]] = {}
         self._envelope_schema = EnvelopeSchema()
 
-    def event(self, event_type: str, version: int = 1, description: str = ""):
-        """Class decorator registering a payload schema for (event_type, version)."""
-        def register(schema_cls):
-            key = (event_type, version)
-            if key in self._specs:
-                raise ValueError(f"{event_type} v{version} is registered twice")
-            self._specs[key] = EventSpec(event_type, version, schema_cls,
-                                         description or (schema_cls.__doc__ or "").strip())
-            self._schemas[key] = schema_cls()
-            return schema_cls
-        return register
+    def register(self, event_cls: type[Event]) -> type[Event]:
+        """Class decorator: the catalog knows ``event_cls`` by its event type."""
+        if not event_cls.event_type:
+            raise TypeError(f"{event_cls.__name__} has no event_type")
+        known = self._classes.get(event_cls.event_type)
+        if known is not None and known is not event_cls:
+            raise ValueError(f"{event_cls.event_type} is registered twice")
+        self._classes[event_cls.event_type] = event_cls
+        return event_cls
 
-    def upcaster(self, event_type: str, from_version: int):
-        """Function decorator: turns a payload of ``from_version`` (as JSON) into ``from_version + 1``."""
-        def register(fn):
-            self._upcasters[(event_type, from_version)] = fn
-            return fn
-        return register
+    def event_class(self, event_type: str) -> type[Event]:
+        try:
+            return self._classes[event_type]
+        except KeyError:
+            raise InvalidEvent(f"unknown event type {event_type!r}") from None
 
     def latest_version(self, event_type: str) -> int:
-        versions = [v for (t, v) in self._specs if t == event_type]
-        if not versions:
-            raise InvalidEvent(f"unknown event type {event_type!r}")
-        return max(versions)
+        return self.event_class(event_type).event_version
 
     def knows(self, event_type: str) -> bool:
-        return any(t == event_type for (t, _) in self._specs)
+        return event_type in self._classes
 
-    def _schema(self, event_type, version) -> Schema:
-        try:
-            return self._schemas[(event_type, version)]
-        except KeyError:
-            raise InvalidEvent(f"unknown event {event_type!r} version {version}") from None
+    def __iter__(self):
+        return iter(sorted(self._classes.values(), key=lambda cls: cls.event_type))
 
-    def dump_payload(self, event_type: str, version: int, payload: dict) -> dict:
-        """Typed payload -> JSON-ready dict, validated against the schema."""
-        schema = self._schema(event_type, version)
-        data = schema.dump(payload)
-        errors = schema.validate(data)
-        if errors:
-            raise InvalidEvent(f"payload of {event_type} v{version} is invalid", errors)
-        return data
+    def dump_payload(self, event_type: str, payload: dict) -> dict:
+        """Typed payload -> JSON-ready dict, validated by its class."""
+        return self.event_class(event_type)(**payload).wire
 
     def load_payload(self, event_type: str, version: int, data: dict) -> tuple[int, dict]:
-        """JSON payload of any known version -> (latest version, typed payload)."""
-        self._schema(event_type, version)
-        latest = self.latest_version(event_type)
-        while version < latest:
-            upcast = self._upcasters.get((event_type, version))
-            if upcast is None:
-                raise InvalidEvent(f"no upcaster for {event_type} v{version}")
-            data = upcast(dict(data))
-            version += 1
+        """JSON payload of any known version -> (current version, typed payload), validated."""
+        cls = self.event_class(event_type)
+        data = cls.upcast(version, data)
         try:
-            return version, self._schema(event_type, version).load(data)
+            return cls.event_version, cls.schema.load(data)
         except ValidationError as exc:
-            raise InvalidEvent(f"payload of {event_type} v{version} is invalid", exc.messages) from None
+            raise InvalidEvent(f"payload of {event_type} v{cls.event_version} is invalid",
+                               exc.messages) from None
+
+    def decode_payload(self, event_type: str, version: int, data: dict) -> tuple[int, dict]:
+        """A payload this platform's store wrote (so validated when it was
+        constructed) -> (current version, typed payload), without validating again."""
+        cls = self.event_class(event_type)
+        if version != cls.event_version:
+            data = cls.upcast(version, data)
+        return cls.event_version, cls.decode(data)
 
     def to_wire(self, envelope: Envelope) -> dict:
         """The envelope as the JSON-ready dict that goes on the bus and into stores."""
-        return {**envelope.header_dict(),
-                "payload": self.dump_payload(envelope.event_type, envelope.event_version,
-                                             envelope.payload)}
+        return {**envelope.header_dict(), "payload": self.dump_payload(envelope.event_type, envelope.payload)}
 
     def from_wire(self, body) -> Envelope:
         """Validate a received envelope dict and return it upcast and typed."""
@@ -118,10 +81,22 @@ class EventCatalog:
         return Envelope(**header)
 
     def describe(self) -> list[dict]:
-        """The catalog as data, for people and systems that subscribe."""
-        out = []
-        for (event_type, version), spec in sorted(self._specs.items()):
-            fields_ = {name: type(f).__name__ for name, f in self._schemas[(event_type, version)].fields.items()}
-            out.append({"event_type": event_type, "event_version": version,
-                        "description": spec.description, "payload_fields": fields_})
-        return out
+        """The catalog as data, for people and systems that subscribe: each
+        event type, its version, what it means and its payload's JSON Schema."""
+        return [{"event_type": cls.event_type, "event_version": cls.event_version,
+                 "description": cls.description, "payload_schema": json_schema(cls)}
+                for cls in self]
+
+
+def json_schema(event_cls: type[Event]) -> dict:
+    """The JSON Schema (2020-12) of ``event_cls``'s payload, from its fields."""
+    from apispec import APISpec
+    from apispec.ext.marshmallow import MarshmallowPlugin
+    from apispec.ext.marshmallow.openapi import OpenAPIConverter
+
+    plugin = MarshmallowPlugin(schema_name_resolver=lambda schema: None)  # nested schemas inline
+    spec = APISpec("eJia events", "1", "3.1.0", plugins=[plugin])
+    converter = OpenAPIConverter("3.1.0", plugin.schema_name_resolver, spec)
+    schema = converter.schema2jsonschema(event_cls.schema)
+    return {"$schema": "https://json-schema.org/draft/2020-12/schema", "title": event_cls.event_type,
+            "description": event_cls.description, **schema}

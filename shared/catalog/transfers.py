@@ -6,11 +6,11 @@ Two streams take part:
 - the **member** (aggregate ``member``): ``members.transfer_opened``,
   ``members.transfer_closed`` and ``members.transfer_completed``. Like every
   ``members.*`` event they carry the member's state after them
-  (``MemberStateSchema``). ``members.transfer_completed`` is the only event
+  (``MemberState``). ``members.transfer_completed`` is the only event
   that changes a member's branch: a member belongs to exactly one branch at
   every moment, the sending one until that event.
 - the **transfer** (aggregate ``transfer``): the workflow, ``transfers.*``.
-  Every payload carries ``TransferStateSchema``: the member, both branches and
+  Every payload carries ``TransferState``: the member, both branches and
   the transfer's state after the event, so a consumer can upsert its row of
   the transfer from any one of them with ``shared.inbox.advance_version``.
 
@@ -21,11 +21,12 @@ events are not. Their own prefix keeps them off ``members.#`` (bind
 ``transfers.#`` on ``members.events`` to follow them) while the routing key is
 still the event type. Dates are ISO dates; months are "YYYY-MM".
 """
-from marshmallow import Schema, fields, validate
+from marshmallow import fields, validate
 
 from ..contracts.transfers import DUES_SOURCES, GROUNDS, SCOPES, SIDES, TRANSFER_STATES
+from ..event import Event
 from . import catalog
-from .members import MemberStateSchema
+from .members import MemberState
 
 CLOSED_OUTCOMES = ("withdrawn", "rejected", "cancelled")
 
@@ -44,28 +45,31 @@ def _id(allow_none=False):
 
 # ---- on the member's stream ---------------------------------------------------------
 
-@catalog.event("members.transfer_opened", 1)
-class MemberTransferOpened(MemberStateSchema):
+@catalog.register
+class MemberTransferOpened(MemberState):
     """A transfer of the member was requested: the member stays in the sending
     branch (``org_id``) and no other transfer can be opened until it closes."""
+    event_type = "members.transfer_opened"
     transfer_id = _id()
     to_org_id = _id()
     opened_on = _date()
 
 
-@catalog.event("members.transfer_closed", 1)
-class MemberTransferClosed(MemberStateSchema):
+@catalog.register
+class MemberTransferClosed(MemberState):
     """The open transfer ended without moving the member (withdrawn, rejected,
     or cancelled); the member stays where they were."""
+    event_type = "members.transfer_closed"
     transfer_id = _id()
     outcome = fields.String(required=True, validate=validate.OneOf(CLOSED_OUTCOMES))
     closed_on = _date()
 
 
-@catalog.event("members.transfer_completed", 1)
-class MemberTransferCompleted(MemberStateSchema):
+@catalog.register
+class MemberTransferCompleted(MemberState):
     """The member now belongs to the receiving branch (``org_id``, and the
     party group ``group_id``); the dues account moves with them."""
+    event_type = "members.transfer_completed"
     transfer_id = _id()
     from_org_id = _id()
     from_group_id = _id(allow_none=True)
@@ -74,7 +78,7 @@ class MemberTransferCompleted(MemberStateSchema):
 
 # ---- on the transfer's stream -----------------------------------------------------
 
-class TransferStateSchema(Schema):
+class TransferState(Event):
     """The transfer after the event."""
     member_id = _id()
     from_org_id = _id()
@@ -82,7 +86,7 @@ class TransferStateSchema(Schema):
     state = fields.String(required=True, validate=validate.OneOf(TRANSFER_STATES))
 
 
-class _Step(TransferStateSchema):
+class _Step(TransferState):
     decided_by = _text()
     note = _text()
 
@@ -99,10 +103,11 @@ class _Letter(_Step):
     dues_source = fields.String(required=True, validate=validate.OneOf(DUES_SOURCES))
 
 
-@catalog.event("transfers.requested", 1)
-class TransferRequested(TransferStateSchema):
+@catalog.register
+class TransferRequested(TransferState):
     """A transfer was requested; the parents are the branches' parent
     organisations at the time (committees see their branches' transfers)."""
+    event_type = "transfers.requested"
     member_name = fields.String(required=True)
     from_group_id = _id(allow_none=True)
     from_parent_id = _id(allow_none=True)
@@ -114,22 +119,25 @@ class TransferRequested(TransferStateSchema):
     requested_on = _date()
 
 
-@catalog.event("transfers.approved", 1)
+@catalog.register
 class TransferApproved(_Step):
     """The sending side approved the transfer."""
+    event_type = "transfers.approved"
     approved_on = _date()
 
 
-@catalog.event("transfers.returned", 1)
+@catalog.register
 class TransferReturned(_Step):
     """The sending side returned the request for correction."""
+    event_type = "transfers.returned"
     reason = fields.String(required=True)
     returned_on = _date()
 
 
-@catalog.event("transfers.resubmitted", 1)
+@catalog.register
 class TransferResubmitted(_Step):
     """The corrected request (the receiving branch may have changed)."""
+    event_type = "transfers.resubmitted"
     to_parent_id = _id(allow_none=True)
     to_group_id = _id(allow_none=True)
     scope = fields.String(required=True, validate=validate.OneOf(SCOPES))
@@ -138,75 +146,85 @@ class TransferResubmitted(_Step):
     resubmitted_on = _date()
 
 
-@catalog.event("transfers.withdrawn", 1)
+@catalog.register
 class TransferWithdrawn(_Step):
+    event_type = "transfers.withdrawn"
     reason = _text()
     withdrawn_on = _date()
 
 
-@catalog.event("transfers.rejected", 1)
+@catalog.register
 class TransferRejected(_Step):
     """Refused, with its reason, by the sending side (before the letter) or the
     receiving side (after it)."""
+    event_type = "transfers.rejected"
     reason = fields.String(required=True)
     side = fields.String(required=True, validate=validate.OneOf(SIDES))
     rejected_on = _date()
 
 
-@catalog.event("transfers.letter_issued", 1)
+@catalog.register
 class LetterIssued(_Letter):
     """The transfer letter (介绍信), valid until ``valid_until``, with the month
     dues are paid up to and the arrears, as far as they are known."""
+    event_type = "transfers.letter_issued"
 
 
-@catalog.event("transfers.letter_reissued", 1)
+@catalog.register
 class LetterReissued(_Letter):
     """A new letter replacing an expired one."""
+    event_type = "transfers.letter_reissued"
 
 
-@catalog.event("transfers.letter_expired", 1)
-class LetterExpired(TransferStateSchema):
+@catalog.register
+class LetterExpired(TransferState):
     """The letter's ``valid_until`` passed before the receiving side accepted it."""
+    event_type = "transfers.letter_expired"
     number = fields.Integer(required=True)
     valid_until = _date()
     expired_on = _date()
 
 
-@catalog.event("transfers.accepted", 1)
+@catalog.register
 class TransferAccepted(_Step):
     """The receiving side accepted the letter; the member reports in by
     ``report_due_on``."""
+    event_type = "transfers.accepted"
     accepted_on = _date()
     report_due_on = _date()
     rules_version = fields.String(required=True)
 
 
-@catalog.event("transfers.report_overdue", 1)
-class ReportOverdue(TransferStateSchema):
+@catalog.register
+class ReportOverdue(TransferState):
     """An alert: the member had not reported in by ``report_due_on``."""
+    event_type = "transfers.report_overdue"
     report_due_on = _date()
     flagged_on = _date()
 
 
-@catalog.event("transfers.reported_in", 1)
+@catalog.register
 class TransferReportedIn(_Step):
     """The member reported in and is placed in the receiving branch (and a
     party group); completion follows."""
+    event_type = "transfers.reported_in"
     reported_on = _date()
     placed_group_id = _id(allow_none=True)
 
 
-@catalog.event("transfers.completed", 1)
+@catalog.register
 class TransferCompleted(_Step):
     """The receipt was returned: the member belongs to the receiving branch
     (``members.transfer_completed`` on the member, in the same transaction)."""
+    event_type = "transfers.completed"
     completed_on = _date()
     placed_group_id = _id(allow_none=True)
 
 
-@catalog.event("transfers.cancelled", 1)
-class TransferCancelled(TransferStateSchema):
+@catalog.register
+class TransferCancelled(TransferState):
     """The platform cancelled the transfer (the receiving branch was dissolved,
     or the member can no longer move); the member stays where they were."""
+    event_type = "transfers.cancelled"
     reason = fields.String(required=True)
     cancelled_on = _date()

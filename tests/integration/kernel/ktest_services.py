@@ -1,27 +1,35 @@
 """Two tiny services that exercise the kernel on a real broker and database:
 ``ktest`` publishes ``ktest.thing_named`` events, ``kconsumer`` projects them."""
 import eventlet
-from marshmallow import Schema, fields
+from marshmallow import fields
 from sqlalchemy import Column, Integer, MetaData, String, Table, select
 from sqlalchemy.dialects.postgresql import insert
 
-from shared.aggregate import Aggregate
+from shared.aggregate import Aggregate, when
 from shared.catalog import catalog
+from shared.event import Event
 from shared.inbox import advance_version
 from shared.nameko_adapter import EventSourcing, domain_rpc, event_consumer
 
-if not catalog.knows("ktest.thing_named"):
-    @catalog.event("ktest.thing_named", 1, "A test thing was given a name.")
-    class ThingNamed(Schema):
-        name = fields.String(required=True)
+
+
+class ThingNamed(Event):
+    """A test thing was given a name."""
+    event_type = "ktest.thing_named"
+    name = fields.String(required=True)
+
+
+if not catalog.knows(ThingNamed.event_type):  # imported as __main__ and as a module
+    catalog.register(ThingNamed)
 
 
 class Thing(Aggregate):
     aggregate_type = "thing"
 
     def name_it(self, name):
-        self.record("ktest.thing_named", name=name)
+        self.record(ThingNamed(name=name))
 
+    @when(ThingNamed)
     def when_thing_named(self, payload):
         self.name = payload["name"]
 

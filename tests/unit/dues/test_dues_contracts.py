@@ -80,7 +80,7 @@ def test_every_dues_event_is_in_the_catalog_with_a_description():
         "dues.account_opened", "dues.liability_changed", "dues.account_moved", "dues.base_set",
         "dues.payment_recorded", "dues.reduction_requested", "dues.reduction_approved", "dues.reduction_rejected",
         "dues.arrears_reason_recorded", "dues.arrears_flagged", "dues.base_policy_set"}
-    payload = catalog.dump_payload("dues.payment_recorded", 1, {
+    payload = catalog.dump_payload("dues.payment_recorded", {
         "payment_id": "p", "idempotency_key": "k", "org_id": "b", "paid_by": None, "paid_on": date(2024, 7, 1),
         "months": [{"month": "2024-01", "amount": Decimal("0.1"), "org_id": "b"}], "dues_amount": Decimal("0.1"),
         "voluntary_extra": Decimal("0"), "total": Decimal("0.1"), "forward_to_central": False, "paid_up_to": None})

@@ -1,33 +1,36 @@
 import pytest
-from marshmallow import Schema, fields
+from marshmallow import fields
 
-from shared.aggregate import Aggregate
+from shared.aggregate import Aggregate, when
 from shared.catalog import EventCatalog
+from shared.event import Event
 from shared.database import Database
 from shared.store import EventStore
 
 
-def make_catalog():
-    catalog = EventCatalog()
+class AccountOpened(Event):
+    """v2 added the opening balance and date; accounts opened before then
+    opened empty on the bank's first day."""
+    event_type = "unit.account_opened"
+    event_version = 2
+    holder = fields.String(required=True)
+    balance = fields.Decimal(required=True, as_string=True, places=2)
+    opened_on = fields.Date(required=True)
 
-    @catalog.event("unit.account_opened", 1)
-    class AccountOpenedV1(Schema):
-        holder = fields.String(required=True)
-
-    @catalog.event("unit.account_opened", 2)
-    class AccountOpened(Schema):
-        holder = fields.String(required=True)
-        balance = fields.Decimal(required=True, as_string=True, places=2)
-        opened_on = fields.Date(required=True)
-
-    @catalog.upcaster("unit.account_opened", 1)
-    def _v1_to_v2(payload):
+    @staticmethod
+    def upcast_v1_v2(payload):
         return {**payload, "balance": "0.00", "opened_on": "2014-01-01"}
 
-    @catalog.event("unit.deposit_made", 1)
-    class DepositMade(Schema):
-        amount = fields.Decimal(required=True, as_string=True, places=2)
 
+class DepositMade(Event):
+    event_type = "unit.deposit_made"
+    amount = fields.Decimal(required=True, as_string=True, places=2)
+
+
+def make_catalog():
+    catalog = EventCatalog()
+    catalog.register(AccountOpened)
+    catalog.register(DepositMade)
     return catalog
 
 
@@ -35,15 +38,17 @@ class Account(Aggregate):
     aggregate_type = "account"
 
     def open(self, holder, balance, opened_on):
-        self.record("unit.account_opened", holder=holder, balance=balance, opened_on=opened_on)
+        self.record(AccountOpened(holder=holder, balance=balance, opened_on=opened_on))
 
     def deposit(self, amount):
-        self.record("unit.deposit_made", amount=amount)
+        self.record(DepositMade(amount=amount))
 
+    @when(AccountOpened)
     def when_account_opened(self, payload):
         self.holder = payload["holder"]
         self.balance = payload["balance"]
 
+    @when(DepositMade)
     def when_deposit_made(self, payload):
         self.balance += payload["amount"]
 

@@ -46,7 +46,7 @@ def sides(state, to="branch-b"):
 
 
 def test_a_request_records_the_member_both_sides_and_why():
-    t = request(group=GROUP_B, scope="within_district", reason="")
+    t = request(group=GROUP_B, scope="in_city", reason="")
     assert last(t) == (
         "transfers.requested",
         {
@@ -56,7 +56,7 @@ def test_a_request_records_the_member_both_sides_and_why():
             "from_parent_id": "committee-1",
             "to_parent_id": "committee-2",
             "to_group_id": "group-b",
-            "scope": "within_district",
+            "scope": "in_city",
             "grounds": "employer_change",
             "reason": None,
             "requested_on": ON["requested"],
@@ -171,7 +171,7 @@ def test_a_return_and_resubmission_record_the_reason_and_the_corrected_request()
         to_parent=COMMITTEE_2,
         to_org_id="branch-c",
         to_group_id=None,
-        scope="within_district",
+        scope="in_city",
         grounds="residence_change",
         reason="",
         decided_by="Li Ming",
@@ -183,7 +183,7 @@ def test_a_return_and_resubmission_record_the_reason_and_the_corrected_request()
             **sides("requested", to="branch-c"),
             "to_parent_id": "committee-2",
             "to_group_id": None,
-            "scope": "within_district",
+            "scope": "in_city",
             "grounds": "residence_change",
             "reason": None,
             "resubmitted_on": ON["issued"],
@@ -193,7 +193,7 @@ def test_a_return_and_resubmission_record_the_reason_and_the_corrected_request()
     )
     assert (t.to_org_id, t.scope, t.grounds, t.reason, t.last_on) == (
         "branch-c",
-        "within_district",
+        "in_city",
         "residence_change",
         None,
         ON["issued"],
