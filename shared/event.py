@@ -97,7 +97,10 @@ class Event:
             raise InvalidEvent(f"{cls.__name__} was given the wrong fields",
                                {**{name: ["Unknown field."] for name in sorted(unknown)},
                                 **{name: ["Missing data for required field."] for name in sorted(absent)}})
-        wire = cls.schema.dump(payload)
+        try:
+            wire = cls.schema.dump(payload)
+        except (TypeError, ValueError, AttributeError, ArithmeticError):
+            raise InvalidEvent(f"{cls.__name__} is invalid", _dump_errors(cls, payload)) from None
         errors = cls.schema.validate(wire)
         if errors:
             raise InvalidEvent(f"{cls.__name__} is invalid", errors)
@@ -129,6 +132,18 @@ class Event:
             data = cls.upcasters[version](dict(data))
             version += 1
         return data
+
+
+def _dump_errors(cls, payload) -> dict:
+    """Which fields could not be turned into JSON (a str for a date...)."""
+    errors = {}
+    for name, value in payload.items():
+        try:
+            cls.payload_fields[name].serialize(name, payload)
+        except (TypeError, ValueError, AttributeError, ArithmeticError) as exc:
+            errors[name] = [f"cannot be stored as {type(cls.payload_fields[name]).__name__}: "
+                            f"{type(value).__name__} ({exc})"]
+    return errors
 
 
 # ---- decoding without validation ---------------------------------------------------------

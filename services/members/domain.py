@@ -12,7 +12,7 @@ event: the command handler stores it in the members-only table."""
 import datetime as dt
 
 from shared.aggregate import Aggregate, when
-from shared.catalog.members import MemberRegistered, PersonalDataErased, ProfileUpdated
+from shared.catalog.members import MemberRegistered, PERSONAL_FIELDS, PersonalDataErased, ProfileUpdated
 from shared.contracts.members import (PROFILE_FIELDS, STAGE_DATES, id_number_birth_date,
                                       id_number_problem, normalise_id_number, stage_date_problems)
 from shared.errors import Conflict, InvalidInput, RuleViolation
@@ -174,7 +174,8 @@ class Member(StatusMachine, Pipeline, Admission, Aggregate):
             changed.append("group_id")
         if changed:
             self._emit(ProfileUpdated, group_id=group_id, **profile, updated_on=updated_on,
-                       changed=changed)
+                       changed=[f for f in changed if f not in PERSONAL_FIELDS],
+                       personal_data_changed=[f for f in changed if f in PERSONAL_FIELDS])
         return changed
 
     @when(ProfileUpdated)

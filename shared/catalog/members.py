@@ -11,7 +11,9 @@ in ``changed`` when they change, without their values. Dates are ISO dates.
 """
 from marshmallow import Schema, fields, validate
 
-from ..contracts.members import ASSESSMENT_RESULTS, GENDERS, STAGES, STATUSES
+from ..contracts.members import ASSESSMENT_RESULTS, GENDERS, PROFILE_FIELDS, STAGES, STATUSES
+
+PERSONAL_FIELDS = ("id_number", "phone")  # kept in the members-only table, never in an event
 from ..event import Event
 from . import catalog
 
@@ -88,9 +90,12 @@ class MemberRegistered(MemberState):
 
 @catalog.register
 class ProfileUpdated(MemberState):
-    """Profile fields changed; the profile after the change, and the names of
-    the fields that changed (``id_number`` and ``phone`` by name only)."""
+    """Profile fields changed; the profile after the change, the names of the
+    fields that changed (``changed``: profile fields and ``group_id``), and of
+    the personal data that changed (``personal_data_changed``: ``id_number``,
+    ``phone``), by name only."""
     event_type = "members.profile_updated"
+    event_version = 2
     name = fields.String(required=True)
     gender = fields.String(required=True, validate=validate.OneOf(GENDERS))
     birth_date = _date()
@@ -98,7 +103,17 @@ class ProfileUpdated(MemberState):
     education = fields.String(required=True)
     employer = fields.String(required=True)
     updated_on = _date()
-    changed = fields.List(fields.String(), required=True)
+    changed = fields.List(fields.String(validate=validate.OneOf(PROFILE_FIELDS + ("group_id",))), required=True)
+    personal_data_changed = fields.List(fields.String(validate=validate.OneOf(PERSONAL_FIELDS)), required=True)
+
+    @staticmethod
+    def upcast_v1_v2(payload):
+        """v1 named personal data in ``changed`` among the profile fields; a
+        subscriber had to know which names were personal. v2 lists them apart."""
+        changed = payload.pop("changed")
+        payload["changed"] = [name for name in changed if name not in PERSONAL_FIELDS]
+        payload["personal_data_changed"] = [name for name in changed if name in PERSONAL_FIELDS]
+        return payload
 
 
 @catalog.register

@@ -116,8 +116,8 @@ def test_a_profile_update_records_what_changed():
                                              "id_number": make_id_number(), "group_id": "group-1"}, group=GROUP)
     assert changed == ["name", "phone", "group_id"]
     p = payload(member)
-    assert (p["name"], p["group_id"], p["changed"], p["updated_on"]) == \
-        ("Li Xiaoming", "group-1", ["name", "phone", "group_id"], TODAY)
+    assert (p["name"], p["group_id"], p["changed"], p["personal_data_changed"], p["updated_on"]) == \
+        ("Li Xiaoming", "group-1", ["name", "group_id"], ["phone"], TODAY)
     assert "13987654321" not in str(p)
 
 
