@@ -21,7 +21,7 @@ from nameko.exceptions import deserialize_to_instance
 from nameko.extensions import DependencyProvider
 from nameko.rpc import rpc
 
-from . import codec
+from . import codec, readmodel
 from .access import TokenInvalid, verify_access_token
 from .bus import Message, PublishFailed, Publisher
 from .catalog import InvalidEvent, catalog
@@ -130,9 +130,17 @@ class Kernel:
 
 
 class EventSourcing(DependencyProvider):
-    def __init__(self, service: str, projectors=(), metadatas=(), sweep_interval: float = 1.0):
+    """``read_models``: the service's declared read models (shared/readmodel.py);
+    the inline ones are fed by the store, and any whose version changed is
+    rebuilt from the events before the service starts. ``projectors`` and
+    ``metadatas``: undeclared projections and the tables of data that is not
+    derived from events."""
+
+    def __init__(self, service: str, projectors=(), metadatas=(), read_models=(), sweep_interval: float = 1.0):
         self.service = service
-        self.projectors = projectors
+        self.read_models = tuple(read_models)
+        inline = [model.apply for model in self.read_models if model.source is None]
+        self.projectors = [*inline, *projectors]
         self.metadatas = metadatas
         self.sweep_interval = sweep_interval
 
@@ -140,6 +148,7 @@ class EventSourcing(DependencyProvider):
         config = self.container.config
         self.db = Database(db_url(config, self.service), *self.metadatas)
         self.store = EventStore(self.service, catalog, self.projectors)
+        readmodel.ensure(self.db, self.store, self.read_models)
         self.inbox = Inbox(self.db)
         self.publisher = Publisher(config["AMQP_URI"])
         self.relay = OutboxRelay(self.db, self.publisher)

@@ -81,10 +81,14 @@ class EventStore:
             .order_by(events.c.aggregate_version))
         return [self._to_envelope(row) for row in rows]
 
-    def read_log(self, conn, after_position: int = 0, limit: int = 100) -> list[tuple[int, Envelope]]:
-        """Events in global order after ``after_position``, as (position, envelope)."""
-        rows = conn.execute(select(events).where(events.c.position > after_position)
-                            .order_by(events.c.position).limit(limit))
+    def read_log(self, conn, after_position: int = 0, limit: int = 100,
+                 event_types: list[str] | None = None) -> list[tuple[int, Envelope]]:
+        """Events in global order after ``after_position``, as (position,
+        envelope); only ``event_types`` if given."""
+        query = select(events).where(events.c.position > after_position)
+        if event_types is not None:
+            query = query.where(events.c.event_type.in_(event_types))
+        rows = conn.execute(query.order_by(events.c.position).limit(limit))
         return [(row.position, self._to_envelope(row)) for row in rows]
 
 

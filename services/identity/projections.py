@@ -1,12 +1,15 @@
-"""The identity read model, kept by ``project``, which the event store calls
-inline in the transaction that appends each event: ``accounts`` (one row per
-account, its grants as a JSON list) and ``account_roles`` (the same grants,
-one row each, so that accounts are found by organisation)."""
+"""The identity read model ``ACCOUNTS`` (shared/readmodel.py), fed inline in
+the transaction that appends each event: ``accounts`` (one row per account,
+its grants as a JSON list) and ``account_roles`` (the same grants, one row
+each, so that accounts are found by organisation). Credentials, sessions and
+the sign-in throttle are not derived from events and are not part of it."""
 from sqlalchemy import JSON, Boolean, Column, Integer, MetaData, String, Table, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
+from shared.catalog.identity import AccountCreated, AccountDisabled, PasswordChanged, RoleGranted, RoleRevoked
 from shared.envelope import Envelope
 from shared.errors import Conflict
+from shared.readmodel import ReadModel
 from shared.tables import UTCDateTime
 
 metadata = MetaData()
@@ -76,19 +79,15 @@ def _update(conn, e, **values):
                  .values(version=e.aggregate_version, **values))
 
 
-PROJECTORS = {
-    "identity.account_created": _account_created,
-    "identity.role_granted": _role_granted,
-    "identity.role_revoked": _role_revoked,
-    "identity.password_changed": _update,
-    "identity.account_disabled": _account_disabled,
-}
+ACCOUNTS = ReadModel("accounts", tables=(accounts, account_roles), version=1, handlers={
+    AccountCreated: _account_created,
+    RoleGranted: _role_granted,
+    RoleRevoked: _role_revoked,
+    PasswordChanged: _update,
+    AccountDisabled: _account_disabled,
+})
 
-
-def project(conn, envelope: Envelope):
-    apply = PROJECTORS.get(envelope.event_type)
-    if apply is not None:
-        apply(conn, envelope)
+project = ACCOUNTS.apply
 
 
 # ---- reads the commands need ------------------------------------------------
