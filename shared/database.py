@@ -5,7 +5,7 @@ from sqlalchemy import create_engine, event, text
 from sqlalchemy.exc import DBAPIError, DisconnectionError, OperationalError
 from sqlalchemy.engine import make_url
 
-from .tables import kernel_metadata
+from .schema import upgrade_kernel
 
 
 def ensure_database(url: str):
@@ -53,19 +53,22 @@ class Database:
             self.engine = create_engine(url, pool_size=pool_size, max_overflow=pool_size)
             event.listen(self.engine, "checkout", _ping_if_idle(self.engine.dialect))
             event.listen(self.engine, "checkin", _note_return)
-        self.create_schema(kernel_metadata, *metadatas)
+        self.create_schema(*metadatas)
 
     def create_schema(self, *metadatas):
-        """Create the tables that do not exist yet, under a lock, so that
-        replicas starting at the same moment on a fresh database do not race
-        (PostgreSQL: CREATE TABLE and its row type collide in the catalog,
-        DuplicateTable / UniqueViolation on pg_type). The lock is a
-        transaction-level advisory lock: PostgreSQL's DDL is transactional,
-        so the second replica waits, then finds every table there. SQLite's
-        BEGIN IMMEDIATE serialises writers anyway."""
+        """Migrate the kernel's tables to the newest revision (schema.py),
+        then create the service's tables in ``metadatas`` that do not exist
+        yet, all under a lock, so that replicas starting at the same moment
+        on a fresh database do not race (PostgreSQL: CREATE TABLE and its row
+        type collide in the catalog, DuplicateTable / UniqueViolation on
+        pg_type) nor both run a migration. The lock is a transaction-level
+        advisory lock: PostgreSQL's DDL is transactional, so the second
+        replica waits, then finds every table there and the version table at
+        the head. SQLite's BEGIN IMMEDIATE serialises writers anyway."""
         with self.engine.begin() as conn:
             if not self.is_sqlite:
                 conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": SCHEMA_LOCK_KEY})
+            upgrade_kernel(conn)
             for metadata in metadatas:
                 metadata.create_all(conn)
 

@@ -110,3 +110,12 @@ outbox_checkpoints = Table(
     Column("outbox_id", Position, nullable=False),
     Column("set_at", UTCDateTime(), nullable=False),
 )
+
+# Declared read models (readmodel.py): the version each was built at here.
+read_model_versions = Table(
+    "read_model_versions", kernel_metadata,
+    Column("name", String(100), primary_key=True),
+    Column("version", Integer, nullable=False),
+    Column("built_at", UTCDateTime(), nullable=False),
+    Column("events_replayed", Integer, nullable=False),
+)

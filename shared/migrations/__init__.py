@@ -1,0 +1,1 @@
+"""Alembic's script directory for the kernel's tables (see shared/schema.py)."""
