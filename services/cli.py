@@ -14,6 +14,14 @@ The password is asked twice when stdin is a terminal, else read as one line
 from stdin (``printf '%s\\n' "$PW" | ejia accounts create ...``). It is
 never taken from an argument: it would stay in shell history and ``ps``.
 Exit codes: 0 created, 2 bad input or a taken username.
+
+    ejia rebuild SERVICE READ_MODEL [--data-dir DIR]
+
+drops a declared read model's tables (shared/readmodel.py), creates them
+as the code declares them and replays the service's event store into them,
+in one transaction (readers see the old tables until it commits), with a
+progress bar. The database is EJIA_<SERVICE>_DB_URL, else
+``<data-dir>/<service>.db``. Prints the number of events replayed.
 """
 import argparse
 import getpass
@@ -61,6 +69,12 @@ def _parser() -> argparse.ArgumentParser:
     create.add_argument("--data-dir", default=os.environ.get("EJIA_DATA_DIR", "data"),
                         help="where identity.db is when EJIA_IDENTITY_DB_URL is not set")
     create.add_argument("--password", nargs="?", action=_RefusePassword, help=argparse.SUPPRESS)
+    rebuild = groups.add_parser("rebuild", help="rebuild a read model from the service's events",
+                                allow_abbrev=False)
+    rebuild.add_argument("service", choices=sorted(SERVICE_CLASSES), help="the service")
+    rebuild.add_argument("read_model", help="the read model's declared name")
+    rebuild.add_argument("--data-dir", default=os.environ.get("EJIA_DATA_DIR", "data"),
+                         help="where <service>.db is when EJIA_<SERVICE>_DB_URL is not set")
     return parser
 
 
@@ -78,13 +92,47 @@ def read_password(stdin=None, prompt=getpass.getpass) -> str:
     return line.rstrip("\r\n")
 
 
-def database_url(data_dir: str) -> str:
-    url = os.environ.get("EJIA_IDENTITY_DB_URL")
+def database_url(data_dir: str, service: str = "identity") -> str:
+    url = os.environ.get(f"EJIA_{service.upper()}_DB_URL")
     if url:
         return url
     folder = Path(data_dir)
     folder.mkdir(parents=True, exist_ok=True)
-    return f"sqlite:///{(folder / 'identity.db').resolve()}"
+    return f"sqlite:///{(folder / f'{service}.db').resolve()}"
+
+
+# Where each service's kernel declaration is (its EventSourcing provider):
+# the read models it feeds, the projectors beside them, its other tables.
+SERVICE_CLASSES = {"identity": "services.identity.service:IdentityService",
+                   "orgs": "services.orgs.service:OrgsService",
+                   "members": "services.members.service:MembersService",
+                   "dues": "services.dues.service:DuesService"}
+
+
+def rebuild_read_model(args, stderr=None) -> dict:
+    import importlib
+
+    from shared.catalog import catalog
+    from shared.database import Database
+    from shared.readmodel import ProgressBar, rebuild
+    from shared.store import EventStore
+
+    module, name = SERVICE_CLASSES[args.service].split(":")
+    kernel = getattr(importlib.import_module(module), name).kernel
+    models = {model.name: model for model in kernel.read_models}
+    if args.read_model not in models:
+        known = ", ".join(sorted(models)) or "none"
+        raise CliError(f"{args.service} declares no read model {args.read_model!r} (it declares: {known})")
+    model = models[args.read_model]
+    db = Database(database_url(args.data_dir, args.service), *kernel.metadatas)
+    try:
+        store = EventStore(args.service, catalog, kernel.projectors)
+        replayed = rebuild(db, store, model, progress=ProgressBar(f"rebuilding {args.service} {model.name}", 0,
+                                                                    stream=stderr or sys.stderr))
+    finally:
+        db.dispose()
+    return {"service": args.service, "read_model": model.name, "version": model.version,
+            "events_replayed": replayed}
 
 
 def create_account(args, stdin=None, prompt=getpass.getpass) -> dict:
@@ -120,7 +168,8 @@ def main(argv=None, stdin=None, stdout=None, stderr=None, prompt=getpass.getpass
     parser = _parser()
     try:
         args = parser.parse_args(argv)
-        account = create_account(args, stdin, prompt)
+        result = (rebuild_read_model(args, stderr) if args.group == "rebuild"
+                  else create_account(args, stdin, prompt))
     except CliError as exc:
         print(f"ejia: {exc}", file=stderr)
         return USAGE_ERROR
@@ -128,7 +177,7 @@ def main(argv=None, stdin=None, stdout=None, stderr=None, prompt=getpass.getpass
         detail = f" ({_fields(exc.fields)})" if exc.fields else ""
         print(f"ejia: {exc.message}{detail}", file=stderr)
         return USAGE_ERROR
-    json.dump(to_jsonable(account), stdout, indent=2, ensure_ascii=False)
+    json.dump(to_jsonable(result), stdout, indent=2, ensure_ascii=False)
     stdout.write("\n")
     return 0
 

@@ -28,29 +28,17 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Callable, Mapping, Sequence
 
-from sqlalchemy import Column, Integer, MetaData, String, Table, func, select, text
+from sqlalchemy import MetaData, Table, func, select, text
 from sqlalchemy.dialects import postgresql, sqlite
 
 from .codec import utcnow
 from .envelope import Envelope
 from .event import Event
-from .tables import UTCDateTime, events
+from .tables import events, read_model_versions
 
 log = logging.getLogger(__name__)
 
 Handler = Callable[[object, Envelope], None]
-
-# Which version of each read model a database holds. Its own metadata: it is
-# created with the read models, not migrated with the kernel's tables.
-registry_metadata = MetaData()
-read_model_versions = Table(
-    "read_model_versions", registry_metadata,
-    Column("name", String(100), primary_key=True),
-    Column("version", Integer, nullable=False),
-    Column("built_at", UTCDateTime(), nullable=False),
-    Column("events_replayed", Integer, nullable=False),
-)
-
 
 @dataclass(frozen=True)
 class ReadModel:
@@ -99,7 +87,6 @@ def prepare(conn, store, models: Sequence[ReadModel], progress=None) -> list[str
     """At start-up, inside the schema transaction: create what is missing and
     rebuild every read model whose declared version is not the stored one.
     Returns the names rebuilt."""
-    registry_metadata.create_all(conn)
     stored = _stored_versions(conn)
     rebuilt = []
     for model in models:
@@ -128,6 +115,7 @@ def rebuild_in(conn, store, model: ReadModel, batch: int = 2000, progress=None) 
     types = list(model.by_type)
     total = conn.execute(select(func.count()).where(events.c.event_type.in_(types))).scalar_one()
     bar = progress or ProgressBar(f"rebuilding {model.name}", total)
+    bar.total = total
     replayed, after = 0, 0
     while True:
         page = store.read_log(conn, after, batch, event_types=types)
@@ -166,7 +154,6 @@ def ensure(db, store, models: Sequence[ReadModel], progress=None) -> list[str]:
 def rebuild(db, store, model: ReadModel, progress=None) -> int:
     """``ejia rebuild``: the same, on demand, in one transaction under the schema lock."""
     with _locked(db) as conn:
-        registry_metadata.create_all(conn)
         return rebuild_in(conn, store, model, progress=progress)
 
 

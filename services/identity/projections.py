@@ -88,6 +88,7 @@ ACCOUNTS = ReadModel("accounts", tables=(accounts, account_roles), version=1, ha
 })
 
 project = ACCOUNTS.apply
+READ_MODELS = (ACCOUNTS,)
 
 
 # ---- reads the commands need ------------------------------------------------

@@ -27,7 +27,7 @@ class IdentitySettings(DependencyProvider):
 
 class IdentityService:
     name = "identity"
-    kernel = EventSourcing("identity", read_models=[projections.ACCOUNTS], metadatas=commands.STORED)
+    kernel = EventSourcing("identity", read_models=projections.READ_MODELS, metadatas=commands.STORED)
     ctx = CallContext()
     settings = IdentitySettings()
 

@@ -13,7 +13,13 @@ in queries.py."""
 from sqlalchemy import JSON, Column, Date, Integer, MetaData, String, Table, select, update
 
 from shared import codec
+from shared.catalog.members import (
+    ActivistDesignated, AdmissionApproved, AdmissionVoted, AssessmentRecorded, CandidateApproved,
+    ConfirmedFull, ContactsAssigned, MemberRegistered, PoliticalReviewRecorded, ProbationCancelled,
+    ProbationExtended, ProfileUpdated, SponsorsAssigned, StatusChanged, TalkRecorded, TrainingRecorded)
+from shared.catalog.transfers import MemberTransferClosed, MemberTransferCompleted, MemberTransferOpened
 from shared.envelope import Envelope
+from shared.readmodel import ReadModel
 
 from .checks import MemberView
 
@@ -178,40 +184,43 @@ def _cancelled(conn, e):
     return {"status_since": p["decided_on"], "cancellation": _facts(p, "decided_on", "reason", *STEP_FACTS)}
 
 
-PROJECTORS = {
-    "members.profile_updated": _profile_updated,
-    "members.status_changed": _status_changed,
-    "members.talk_recorded": _talk,
-    "members.activist_designated": _activist,
-    "members.contacts_assigned": _contacts,
-    "members.assessment_recorded": _assessment,
-    "members.candidate_approved": _candidate,
-    "members.sponsors_assigned": _sponsors,
-    "members.political_review_recorded": _review,
-    "members.training_recorded": _training,
-    "members.admission_voted": _voted,
-    "members.admission_approved": _admitted,
-    "members.confirmed_full": _confirmed,
-    "members.probation_extended": _extended,
-    "members.probation_cancelled": _cancelled,
+CHANGES = {
+    ProfileUpdated: _profile_updated,
+    StatusChanged: _status_changed,
+    TalkRecorded: _talk,
+    ActivistDesignated: _activist,
+    ContactsAssigned: _contacts,
+    AssessmentRecorded: _assessment,
+    CandidateApproved: _candidate,
+    SponsorsAssigned: _sponsors,
+    PoliticalReviewRecorded: _review,
+    TrainingRecorded: _training,
+    AdmissionVoted: _voted,
+    AdmissionApproved: _admitted,
+    ConfirmedFull: _confirmed,
+    ProbationExtended: _extended,
+    ProbationCancelled: _cancelled,
     # Transfers (transfer_*.py): the branch changes only by transfer_completed, from the state it carries.
-    "members.transfer_opened": lambda conn, e: {},
-    "members.transfer_closed": lambda conn, e: {},
-    "members.transfer_completed": lambda conn, e: {},
+    MemberTransferOpened: lambda conn, e: {},
+    MemberTransferClosed: lambda conn, e: {},
+    MemberTransferCompleted: lambda conn, e: {},
 }
 
 
-def project(conn, envelope: Envelope):
-    if envelope.event_type == "members.member_registered":
-        _registered(conn, envelope)
-        return
-    changes = PROJECTORS.get(envelope.event_type)
-    if changes is None:
-        return
-    p = envelope.payload
-    conn.execute(update(members).where(members.c.id == envelope.aggregate_id).values(
-        org_id=p["org_id"], group_id=p["group_id"], stage=p["stage"], status=p["status"],
-        version=envelope.aggregate_version, **changes(conn, envelope)))
+def _changed(changes):
+    """Every member event carries the state after it; ``changes`` adds its own facts."""
+    def handler(conn, envelope: Envelope):
+        p = envelope.payload
+        conn.execute(update(members).where(members.c.id == envelope.aggregate_id).values(
+            org_id=p["org_id"], group_id=p["group_id"], stage=p["stage"], status=p["status"],
+            version=envelope.aggregate_version, **changes(conn, envelope)))
+    return handler
+
+
+MEMBERS = ReadModel("members", tables=(members,), version=1, handlers={
+    MemberRegistered: _registered, **{cls: _changed(changes) for cls, changes in CHANGES.items()}})
+
+project = MEMBERS.apply
 
 
 # ---- reads the command handlers' rules need ----------------------------------------------

@@ -36,11 +36,13 @@ class PersonalDataVault(DependencyProvider):
         return self.vault
 
 
+READ_MODELS = (projections.MEMBERS, transfer_projections.TRANSFERS)
+
+
 class MembersService(transfer_service.TransferEntrypoints):
     """Transfers' entrypoints (transfer_service.py) are a mixin."""
     name = "members"
-    kernel = EventSourcing("members", projectors=[projections.project, transfer_projections.project,
-                                                  personal.project],
+    kernel = EventSourcing("members", read_models=READ_MODELS, projectors=[personal.project],
                            metadatas=[projections.metadata])
     ctx = CallContext()
     vault = PersonalDataVault()

@@ -5,7 +5,12 @@ organisation and per member, the sweep's candidates and the member's open
 transfer are read from it (transfer_queries.py)."""
 from sqlalchemy import Boolean, Column, Date, Index, Integer, String, Table, Text, update
 
+from shared.catalog.transfers import (
+    LetterExpired, LetterIssued, LetterReissued, ReportOverdue, TransferAccepted, TransferApproved,
+    TransferCancelled, TransferCompleted, TransferRejected, TransferReportedIn, TransferRequested,
+    TransferResubmitted, TransferReturned, TransferWithdrawn)
 from shared.envelope import Envelope
+from shared.readmodel import ReadModel
 from shared.tables import UTCDateTime
 
 from .projections import metadata
@@ -76,36 +81,42 @@ def _closed(date_field, side=False):
 
 
 CHANGES = {
-    "transfers.approved": lambda e: {"approved_on": e.payload["approved_on"]},
-    "transfers.returned": lambda e: {"returned_reason": e.payload["reason"]},
-    "transfers.resubmitted": lambda e: {
+    TransferApproved: lambda e: {"approved_on": e.payload["approved_on"]},
+    TransferReturned: lambda e: {"returned_reason": e.payload["reason"]},
+    TransferResubmitted: lambda e: {
         **{k: e.payload[k] for k in ("to_org_id", "to_parent_id", "to_group_id", "scope", "grounds", "reason")},
         "returned_reason": None},
-    "transfers.withdrawn": _closed("withdrawn_on"),
-    "transfers.rejected": _closed("rejected_on", side=True),
-    "transfers.cancelled": _closed("cancelled_on"),
-    "transfers.letter_issued": _letter,
-    "transfers.letter_reissued": _letter,
-    "transfers.letter_expired": lambda e: {},
-    "transfers.accepted": lambda e: {"accepted_on": e.payload["accepted_on"],
+    TransferWithdrawn: _closed("withdrawn_on"),
+    TransferRejected: _closed("rejected_on", side=True),
+    TransferCancelled: _closed("cancelled_on"),
+    LetterIssued: _letter,
+    LetterReissued: _letter,
+    LetterExpired: lambda e: {},
+    TransferAccepted: lambda e: {"accepted_on": e.payload["accepted_on"],
                                      "report_due_on": e.payload["report_due_on"]},
-    "transfers.report_overdue": lambda e: {"report_overdue": True},
-    "transfers.reported_in": lambda e: {"reported_on": e.payload["reported_on"],
+    ReportOverdue: lambda e: {"report_overdue": True},
+    TransferReportedIn: lambda e: {"reported_on": e.payload["reported_on"],
                                         "placed_group_id": e.payload["placed_group_id"], "report_overdue": False},
-    "transfers.completed": lambda e: {"completed_on": e.payload["completed_on"],
+    TransferCompleted: lambda e: {"completed_on": e.payload["completed_on"],
                                       "placed_group_id": e.payload["placed_group_id"]},
 }
 
 
-def project(conn, envelope: Envelope):
-    if envelope.event_type == "transfers.requested":
-        conn.execute(transfers.insert().values(
-            id=envelope.aggregate_id, state=envelope.payload["state"], report_overdue=False,
-            version=envelope.aggregate_version, updated_at=envelope.occurred_at, **_requested(envelope)))
-        return
-    changes = CHANGES.get(envelope.event_type)
-    if changes is None:
-        return
-    conn.execute(update(transfers).where(transfers.c.id == envelope.aggregate_id).values(
-        state=envelope.payload["state"], version=envelope.aggregate_version, updated_at=envelope.occurred_at,
-        **changes(envelope)))
+def _requested_row(conn, envelope: Envelope):
+    conn.execute(transfers.insert().values(
+        id=envelope.aggregate_id, state=envelope.payload["state"], report_overdue=False,
+        version=envelope.aggregate_version, updated_at=envelope.occurred_at, **_requested(envelope)))
+
+
+def _changed(changes):
+    def handler(conn, envelope: Envelope):
+        conn.execute(update(transfers).where(transfers.c.id == envelope.aggregate_id).values(
+            state=envelope.payload["state"], version=envelope.aggregate_version, updated_at=envelope.occurred_at,
+            **changes(envelope)))
+    return handler
+
+
+TRANSFERS = ReadModel("transfers", tables=(transfers,), version=1, handlers={
+    TransferRequested: _requested_row, **{cls: _changed(changes) for cls, changes in CHANGES.items()}})
+
+project = TRANSFERS.apply

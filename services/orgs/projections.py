@@ -2,10 +2,15 @@
 calls inline, in the transaction that appends each event; and the reads
 command handlers need for their rules. Queries for callers are in queries.py.
 """
-from sqlalchemy import (JSON, Boolean, Column, Date, Integer, MetaData, String, Table, Text, delete,
-                        func, insert, select, update)
+from sqlalchemy import (JSON, Boolean, Column, Date, Integer, MetaData, String, Table, Text, delete, func,
+                        insert, select, update)
 
+from shared.catalog.orgs import (
+    AllianceFormed, AllianceMemberAdded, AllianceMemberRemoved, BranchFounded, CommitteeElected,
+    FoundingApproved, FoundingCommitteeElected, FoundingConfirmed, FoundingRejected, FoundingRequested,
+    OrgCreated, OrgDissolved, OrgRenamed)
 from shared.envelope import Envelope
+from shared.readmodel import ReadModel
 
 metadata = MetaData()
 
@@ -184,30 +189,31 @@ def _touch_alliance(conn, e):
                  .values(version=e.aggregate_version))
 
 
-PROJECTORS = {
-    "orgs.org_created": _org_added,
-    "orgs.branch_founded": _org_added,
-    "orgs.org_renamed": _org_renamed,
-    "orgs.org_dissolved": _org_dissolved,
-    "orgs.committee_elected": _committee_elected,
-    "orgs.founding_requested": _founding_requested,
-    "orgs.founding_approved": _founding_step("approved", decided_on="decided_on", note="note"),
-    "orgs.founding_rejected": _founding_step("rejected", decided_on="decided_on",
+HANDLERS = {
+    OrgCreated: _org_added,
+    BranchFounded: _org_added,
+    OrgRenamed: _org_renamed,
+    OrgDissolved: _org_dissolved,
+    CommitteeElected: _committee_elected,
+    FoundingRequested: _founding_requested,
+    FoundingApproved: _founding_step("approved", decided_on="decided_on", note="note"),
+    FoundingRejected: _founding_step("rejected", decided_on="decided_on",
                                              rejection_reason="reason"),
-    "orgs.founding_committee_elected": _founding_step("committee_elected", meeting_date="meeting_date",
+    FoundingCommitteeElected: _founding_step("committee_elected", meeting_date="meeting_date",
                                                       elected_seats="seats"),
-    "orgs.founding_confirmed": _founding_step("confirmed", confirmed_on="confirmed_on",
+    FoundingConfirmed: _founding_step("confirmed", confirmed_on="confirmed_on",
                                               branch_id="branch_id"),
-    "orgs.alliance_formed": _alliance_formed,
-    "orgs.alliance_member_added": _alliance_member_added,
-    "orgs.alliance_member_removed": _alliance_member_removed,
+    AllianceFormed: _alliance_formed,
+    AllianceMemberAdded: _alliance_member_added,
+    AllianceMemberRemoved: _alliance_member_removed,
 }
 
 
-def project(conn, envelope: Envelope):
-    apply = PROJECTORS.get(envelope.event_type)
-    if apply is not None:
-        apply(conn, envelope)
+ORG_TREE = ReadModel("org_tree", version=1, handlers=HANDLERS, tables=(
+    org_tree, founding_requests, committees, committee_seats, alliances, alliance_members))
+
+project = ORG_TREE.apply
+READ_MODELS = (ORG_TREE,)
 
 
 # ---- reads the command handlers' rules need -------------------------------

@@ -9,7 +9,7 @@ from . import commands, projections, queries, roster
 
 class OrgsService:
     name = "orgs"
-    kernel = EventSourcing("orgs", projectors=[projections.project], metadatas=[projections.metadata])
+    kernel = EventSourcing("orgs", read_models=projections.READ_MODELS, metadatas=[projections.metadata])
     ctx = CallContext()
 
     @domain_rpc

@@ -109,3 +109,38 @@ def test_the_database_url_comes_from_the_environment(tmp_path, monkeypatch):
     assert cli.database_url(str(tmp_path / "unused")) == url
     assert ejia(tmp_path, "--username", "admin", "--role", "integration")[0] == 0
     assert (tmp_path / "elsewhere.db").exists() and not (tmp_path / "identity.db").exists()
+
+
+def rebuild(tmp_path, *args):
+    out, err = io.StringIO(), io.StringIO()
+    code = cli.main(["rebuild", *args, "--data-dir", str(tmp_path)], stdout=out, stderr=err)
+    return code, out.getvalue(), err.getvalue()
+
+
+def test_rebuild_restores_a_read_model_from_the_events(tmp_path):
+    for username in ("admin", "li.ming"):
+        assert ejia(tmp_path, "--username", username, "--role", "district_admin")[0] == 0
+    db = identity_db(tmp_path)
+    try:
+        with db.connect() as conn:
+            before = queries.get_account(conn, "li.ming")
+        with db.begin() as conn:  # a read model lost by hand
+            conn.execute(commands.projections.account_roles.delete())
+            conn.execute(commands.projections.accounts.delete())
+        code, out, err = rebuild(tmp_path, "identity", "accounts")
+        assert code == 0 and json.loads(out) == {"service": "identity", "read_model": "accounts", "version": 1,
+                                                 "events_replayed": 4}
+        with db.connect() as conn:
+            assert queries.get_account(conn, "li.ming") == before
+        session = commands.sign_in(db, commands.Settings(), username="admin", password="correct horse battery")
+        assert session["account"]["roles"] == [{"role": "district_admin", "org_id": None}]
+    finally:
+        db.dispose()
+
+
+def test_rebuild_names_the_read_models_a_service_declares(tmp_path):
+    code, out, err = rebuild(tmp_path, "identity", "acounts")
+    assert (code, out) == (2, "")
+    assert "identity declares no read model 'acounts' (it declares: accounts)" in err
+    code, _, err = rebuild(tmp_path, "payroll", "accounts")
+    assert code == 2 and "invalid choice" in err

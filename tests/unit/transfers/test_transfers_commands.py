@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from services.members import commands as member_commands
 from services.members import transfer_commands as commands
 from services.members import transfer_projections, transfer_queries, transfer_saga
-from services.members.projections import PROJECTORS, members
+from services.members.projections import MEMBERS, members
 from shared import codec
 from shared.catalog import catalog
 from shared.envelope import Envelope
@@ -224,9 +224,9 @@ def test_the_dissolution_of_the_receiving_branch_cancels_its_open_transfers_once
 def test_every_transfer_event_is_projected_and_the_catalog_matches_the_read_models():
     spec_types = {spec["event_type"] for spec in catalog.describe()}
     transfer_types = {t for t in spec_types if t.startswith("transfers.")}
-    assert transfer_types == set(transfer_projections.CHANGES) | {"transfers.requested"}
+    assert transfer_types == set(transfer_projections.TRANSFERS.by_type)
     member_transfer_types = {t for t in spec_types if t.startswith("members.transfer_")}
-    assert member_transfer_types <= set(PROJECTORS)
+    assert member_transfer_types <= set(MEMBERS.by_type)
     wire = catalog.to_wire(Envelope("members.transfer_completed", 1, "member", "m-1", 3, {
         "org_id": "b", "group_id": None, "stage": "full", "status": "active", "transfer_id": "t",
         "from_org_id": "a", "from_group_id": None, "completed_on": TODAY}))
