@@ -1,7 +1,8 @@
 """The event envelope: the same fields on the bus and in every store."""
 import datetime as dt
 import uuid
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass
+from typing import NamedTuple
 
 from marshmallow import Schema, fields, validate
 
@@ -24,19 +25,38 @@ class EnvelopeSchema(Schema):
     payload = fields.Dict(required=True)
 
 
-@dataclass(frozen=True)
-class Envelope:
+class _EnvelopeFields(NamedTuple):
     event_type: str
     event_version: int
     aggregate_type: str
     aggregate_id: str
     aggregate_version: int
     payload: dict
-    event_id: str = field(default_factory=lambda: str(uuid.uuid4()))
-    occurred_at: dt.datetime = field(default_factory=utcnow)
-    correlation_id: str | None = None
-    causation_id: str | None = None
-    actor: str | None = None
+    event_id: str
+    occurred_at: dt.datetime
+    correlation_id: str | None
+    causation_id: str | None
+    actor: str | None
+
+
+class Envelope(_EnvelopeFields):
+    """One event with its header, immutable.
+
+    A named tuple rather than a dataclass: a replay builds one per stored row,
+    and a tuple is made in one step (the store's reader calls
+    ``tuple.__new__`` with the row's values) and, holding no containers but
+    its payload, leaves the cyclic collector little to trace; as a frozen
+    dataclass, making envelopes and collecting them was half of reading the
+    log (bench/peer.py, profiled with py-spy)."""
+    __slots__ = ()
+
+    def __new__(cls, event_type: str, event_version: int, aggregate_type: str, aggregate_id: str,
+                aggregate_version: int, payload: dict, event_id: str | None = None,
+                occurred_at: dt.datetime | None = None, correlation_id: str | None = None,
+                causation_id: str | None = None, actor: str | None = None):
+        return tuple.__new__(cls, (event_type, event_version, aggregate_type, aggregate_id, aggregate_version,
+                                   payload, event_id or str(uuid.uuid4()), occurred_at or utcnow(),
+                                   correlation_id, causation_id, actor))
 
     def header_dict(self) -> dict:
         """Every field but the payload, as JSON-ready values."""
@@ -54,7 +74,7 @@ class Envelope:
         }
 
     def with_payload(self, payload, event_version=None):
-        return replace(self, payload=payload, event_version=event_version or self.event_version)
+        return self._replace(payload=payload, event_version=event_version or self.event_version)
 
 
 @dataclass(frozen=True)
