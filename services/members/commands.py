@@ -72,10 +72,8 @@ def register_member(uow, *, today: dt.date, org_id: str, group_id: str | None = 
     rules = rules_in_force(stage_date) if stage != "full" and stage_date is not None else None
     member = Member.register(new_id(), rules=rules, today=today, branch=branch, group=group, stage=stage,
                              id_number=id_number, phone=phone, **fields)
-    id_number = normalise_id_number(id_number)
-    _id_number_free(uow.conn, vault, id_number)
     uow.save(member)
-    personal.save_personal_data(uow.conn, member.id, id_number=id_number, phone=phone, vault=vault)
+    personal.save_new_members_data(uow.conn, member.id, normalise_id_number(id_number), phone, vault=vault)
     return member.id
 
 

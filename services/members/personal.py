@@ -51,11 +51,11 @@ def _vault(vault: Vault | None) -> Vault:
     return vault if vault is not None else throwaway_vault()
 
 
-def _guarded(conn, statement):
+def _guarded(conn, statement, params=None):
     """Run a statement on personal data without letting its parameters (a
     ciphertext, a keyed hash) reach an exception message, a traceback or a log."""
     try:  # no savepoint: either error ends the command, and its transaction is rolled back
-        return conn.execute(statement)
+        return conn.execute(statement, params)
     except IntegrityError:
         raise Conflict(*DUPLICATE) from None
     except SQLAlchemyError as exc:
@@ -80,6 +80,22 @@ def _data_key(conn, vault: Vault, member_id: str, create: bool = False) -> bytes
 def is_erased(conn, member_id: str) -> bool:
     row = _secrets_row(conn, member_id)
     return row is not None and row.erased_on is not None
+
+
+_NEW_KEY, _NEW_SECRETS = member_keys.insert(), member_secrets.insert()
+
+
+def save_new_members_data(conn, member_id: str, id_number: str, phone: str, *, vault: Vault | None = None):
+    """A member registered in this transaction: a new data key and both
+    ciphertexts, written without reading first (there is nothing to read).
+    An ID number already registered fails the keyed hash's unique index:
+    Conflict, and the registration's transaction is rolled back with it."""
+    vault = _vault(vault)
+    key = vault.new_data_key()
+    _guarded(conn, _NEW_KEY, {"member_id": member_id, "wrapped_key": vault.wrap(member_id, key)})
+    _guarded(conn, _NEW_SECRETS, {"member_id": member_id, "id_number_hmac": vault.id_number_index(id_number),
+                                  "id_number": vault.encrypt(key, member_id, "id_number", id_number),
+                                  "phone": vault.encrypt(key, member_id, "phone", phone)})
 
 
 def save_personal_data(conn, member_id: str, id_number: str | None = None, phone: str | None = None, *,

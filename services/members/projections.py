@@ -82,15 +82,19 @@ STEP_FACTS = ("decided_by", "note")
 VOTE_FACTS = ("meeting_date", "eligible_voters", "present_voters", "yes", "no", "abstain")
 
 
+_REGISTERED_COLUMNS = ("org_id", "group_id", "stage", "status", "name", "gender", "birth_date", "ethnicity",
+                       "education", "employer", "registered_on", "applied_on", "activist_on", "candidate_on",
+                       "admitted_on", "full_on", "probation_ends_on", "talk_due_on", "candidate_eligible_on",
+                       "next_assessment_due_on")
+_INSERT_MEMBER = members.insert()  # one statement, compiled once: the values go as parameters
+
+
 def _registered(conn, e: Envelope):
     p = e.payload
-    conn.execute(members.insert().values(
-        id=e.aggregate_id, **{column: p[column] for column in (
-            "org_id", "group_id", "stage", "status", "name", "gender", "birth_date", "ethnicity", "education",
-            "employer", "registered_on", "applied_on", "activist_on", "candidate_on", "admitted_on", "full_on",
-            "probation_ends_on", "talk_due_on", "candidate_eligible_on", "next_assessment_due_on")},
-        status_detail=None, contacts=[], assessments=[], sponsors=[], warnings=[], training=[],
-        version=e.aggregate_version))
+    conn.execute(_INSERT_MEMBER, {
+        "id": e.aggregate_id, **{column: p[column] for column in _REGISTERED_COLUMNS},
+        "status_detail": None, "contacts": [], "assessments": [], "sponsors": [], "warnings": [], "training": [],
+        "version": e.aggregate_version})
 
 
 def _profile_updated(conn, e):
