@@ -24,7 +24,7 @@ and a replay of the missing event releases them.
 """
 import logging
 
-from sqlalchemy import and_, delete, func, select, update
+from sqlalchemy import and_, bindparam, delete, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from . import codec
@@ -40,27 +40,36 @@ def _insert(conn, table):
     return (postgresql if conn.dialect.name == "postgresql" else sqlite).insert(table)
 
 
+_POSITION = {}  # (dialect, seeded) -> the compiled-once upsert below
+
+
+def _position_statement(dialect_name: str, seeded: bool):
+    """``INSERT ... ON CONFLICT DO UPDATE ... RETURNING version``: the
+    position, made if missing and locked either way, in one round trip (an
+    existing row is "updated" to itself, which takes its lock). A new row
+    starts at 0, or for a consumer that used to keep ``advance_version``'s
+    mark under the name ``seed_from``, at that mark."""
+    key = (dialect_name, seeded)
+    if key not in _POSITION:
+        start = bindparam("start", 0)
+        if seeded:
+            start = func.coalesce(select(projection_versions.c.version).where(
+                projection_versions.c.projection == bindparam("seed_from"),
+                projection_versions.c.aggregate_id == bindparam("aggregate_id")).scalar_subquery(), 0)
+        statement = (postgresql if dialect_name == "postgresql" else sqlite).insert(consumer_positions).values(
+            consumer=bindparam("consumer"), aggregate_id=bindparam("aggregate_id"), version=start)
+        _POSITION[key] = statement.on_conflict_do_update(
+            index_elements=["consumer", "aggregate_id"], set_={"version": consumer_positions.c.version},
+        ).returning(consumer_positions.c.version)
+    return _POSITION[key]
+
+
 def _lock_position(conn, consumer: str, aggregate_id: str, seed_from: str | None) -> int:
-    """The consumer's position on ``aggregate_id``, locked for this transaction.
-    Only a first event of the aggregate makes the row: a consumer that used to
-    keep ``advance_version``'s mark under the name ``seed_from`` starts from it
-    (it applied every version up to it)."""
-    query = select(consumer_positions.c.version).where(consumer_positions.c.consumer == consumer,
-                                                       consumer_positions.c.aggregate_id == aggregate_id)
-    if conn.dialect.name == "postgresql":
-        query = query.with_for_update()
-    position = conn.execute(query).scalar()
-    if position is not None:
-        return position
-    start = 0
+    """The consumer's position on ``aggregate_id``, locked for this transaction."""
+    params = {"consumer": consumer, "aggregate_id": aggregate_id}
     if seed_from:
-        start = conn.execute(select(projection_versions.c.version).where(
-            projection_versions.c.projection == seed_from,
-            projection_versions.c.aggregate_id == aggregate_id)).scalar() or 0
-    conn.execute(_insert(conn, consumer_positions)
-                 .values(consumer=consumer, aggregate_id=aggregate_id, version=start)
-                 .on_conflict_do_nothing())
-    return conn.execute(query).scalar_one()  # a concurrent first delivery may have made it: lock theirs
+        params["seed_from"] = seed_from
+    return conn.execute(_position_statement(conn.dialect.name, bool(seed_from)), params).scalar_one()
 
 
 def in_order(conn, consumer: str, envelope: Envelope, seed_from: str | None = None,
