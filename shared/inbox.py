@@ -17,11 +17,16 @@ def _insert(conn, table):
     return dialect.insert(table)
 
 
+_RECORD = {}  # dialect name -> the statement, compiled once
+
+
 def record_once(conn, consumer: str, event_id: str) -> bool:
     """Record that ``consumer`` handled ``event_id``; False if it already had."""
-    statement = _insert(conn, inbox).values(consumer=consumer, event_id=str(event_id),
-                                            processed_at=utcnow())
-    return conn.execute(statement.on_conflict_do_nothing()).rowcount == 1
+    name = conn.dialect.name
+    if name not in _RECORD:
+        _RECORD[name] = _insert(conn, inbox).on_conflict_do_nothing()
+    return conn.execute(_RECORD[name], {"consumer": consumer, "event_id": str(event_id),
+                                        "processed_at": utcnow()}).rowcount == 1
 
 
 def advance_version(conn, projection: str, aggregate_id: str, version: int) -> bool:

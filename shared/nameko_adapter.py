@@ -128,6 +128,13 @@ class Kernel:
     def handle_once(self, consumer: str, envelope: Envelope, apply) -> bool:
         return self.inbox.handle(consumer, envelope, apply)
 
+    def feed(self, model: readmodel.ReadModel, envelope: Envelope) -> bool:
+        """Apply another service's event to one of this service's declared
+        read models, once: through the inbox, under the consumer name the
+        declaration gives (``<service>.<read model>``). False if it was a
+        redelivery, or an event the read model has no handler for."""
+        return readmodel.feed(self.inbox, self.store.service, model, envelope)
+
 
 class EventSourcing(DependencyProvider):
     """``read_models``: the service's declared read models (shared/readmodel.py);

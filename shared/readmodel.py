@@ -68,6 +68,17 @@ class ReadModel:
             handler(conn, envelope)
 
 
+def feed(inbox, service: str, model: ReadModel, envelope: Envelope) -> bool:
+    """``envelope`` (another service's event) applied to ``model`` once, in
+    one transaction with its inbox record under ``model.consumer_name``:
+    the one way a service consumes another's events into a read model."""
+    if model.source is None or model.source != envelope.event_type.split(".", 1)[0]:
+        raise ValueError(f"read model {model.name} is not fed by {envelope.event_type}")
+    if envelope.event_type not in model.by_type:
+        return False
+    return inbox.handle(model.consumer_name(service), envelope, model.apply)
+
+
 def _stored_versions(conn) -> dict[str, int]:
     return dict(conn.execute(select(read_model_versions.c.name, read_model_versions.c.version)).all())
 
@@ -90,6 +101,11 @@ def prepare(conn, store, models: Sequence[ReadModel], progress=None) -> list[str
     stored = _stored_versions(conn)
     rebuilt = []
     for model in models:
+        if model.source is not None and model.name not in stored:
+            # Fed by another service's events as they arrive: made empty.
+            model.metadata.create_all(conn, tables=list(model.tables))
+            _record(conn, model, 0)
+            continue
         if model.name not in stored and _tables_exist(conn, model):
             # Built before versions were recorded (or by create_all): it is the
             # shape the code declared then, which the first version is.
@@ -109,7 +125,8 @@ def rebuild_in(conn, store, model: ReadModel, batch: int = 2000, progress=None) 
     transaction; how many events were replayed."""
     if model.source is not None:
         raise NotImplementedError(f"read model {model.name} is fed by {model.source}'s events, which this "
-                                  f"database does not store; it cannot be rebuilt here yet")
+                                  f"database does not store: rebuilding it needs a replay of {model.source}'s "
+                                  f"events (the events service's archive), not yet built")
     model.metadata.drop_all(conn, tables=list(model.tables))
     model.metadata.create_all(conn, tables=list(model.tables))
     types = list(model.by_type)

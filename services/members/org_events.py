@@ -5,8 +5,10 @@ active branch or joint branch, optionally in a party group inside it."""
 from sqlalchemy import Column, String, Table, select
 from sqlalchemy.dialects import postgresql, sqlite
 
+from shared.catalog.orgs import BranchFounded, OrgCreated, OrgDissolved, OrgRenamed
 from shared.envelope import Envelope
 from shared.inbox import advance_version
+from shared.readmodel import ReadModel
 
 from .checks import OrgView
 from .projections import metadata
@@ -58,6 +60,10 @@ def apply_org_event(conn, e: Envelope):
         _upsert_org(conn, org_id, {"status": "active", **changes}, changes)
 
 
+
+
+KNOWN_ORGS = ReadModel("known_orgs", [known_orgs], source="orgs", handlers={
+    cls: apply_org_event for cls in (OrgCreated, BranchFounded, OrgRenamed, OrgDissolved)})
 
 def org_view(conn, org_id: str, lock: bool = False) -> OrgView | None:
     """``lock`` holds the row until commit (a registration and the event that

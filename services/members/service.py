@@ -36,7 +36,7 @@ class PersonalDataVault(DependencyProvider):
         return self.vault
 
 
-READ_MODELS = (projections.MEMBERS, transfer_projections.TRANSFERS)
+READ_MODELS = (projections.MEMBERS, transfer_projections.TRANSFERS, org_events.KNOWN_ORGS)
 
 
 class MembersService(transfer_service.TransferEntrypoints):
@@ -153,21 +153,20 @@ class MembersService(transfer_service.TransferEntrypoints):
                         queries.pipeline_due(conn, _id(org_id, "org_id"), params["as_of"] or _today()))
 
     # ---- organisations, from orgs' events ------------------------------------
-    def _org_event(self, consumer, envelope):
-        return self.kernel.handle_once(consumer, envelope, org_events.apply_org_event)
-
+    # One entrypoint per event type (each binds its own routing key, so no
+    # other orgs event is delivered here), all feeding one declared read model.
     @event_consumer("orgs", "orgs.org_created")
     def on_org_created(self, envelope):
-        return self._org_event("members.on_org_created", envelope)
+        return self.kernel.feed(org_events.KNOWN_ORGS, envelope)
 
     @event_consumer("orgs", "orgs.branch_founded")
     def on_branch_founded(self, envelope):
-        return self._org_event("members.on_branch_founded", envelope)
+        return self.kernel.feed(org_events.KNOWN_ORGS, envelope)
 
     @event_consumer("orgs", "orgs.org_renamed")
     def on_org_renamed(self, envelope):
-        return self._org_event("members.on_org_renamed", envelope)
+        return self.kernel.feed(org_events.KNOWN_ORGS, envelope)
 
     @event_consumer("orgs", "orgs.org_dissolved")
     def on_org_dissolved(self, envelope):
-        return self._org_event("members.on_org_dissolved", envelope)
+        return self.kernel.feed(org_events.KNOWN_ORGS, envelope)

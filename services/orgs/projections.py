@@ -213,7 +213,6 @@ ORG_TREE = ReadModel("org_tree", version=1, handlers=HANDLERS, tables=(
     org_tree, founding_requests, committees, committee_seats, alliances, alliance_members))
 
 project = ORG_TREE.apply
-READ_MODELS = (ORG_TREE,)
 
 
 # ---- reads the command handlers' rules need -------------------------------

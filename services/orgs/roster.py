@@ -9,8 +9,10 @@ the counts declared in requests."""
 from sqlalchemy import Column, Integer, String, Table, func, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 
+from shared.catalog import catalog
+from shared.catalog.members import MemberState
 from shared.envelope import Envelope
-from shared.inbox import advance_version
+from shared.readmodel import ReadModel
 
 from .projections import metadata
 
@@ -25,19 +27,34 @@ member_roster = Table(
 )
 
 GONE = ("left", "expelled", "deceased")
-CONSUMER = "orgs.member_roster"
+
+_UPSERT = {}  # dialect name -> the statement, compiled once
+
+
+def _upsert(dialect_name: str):
+    """The member's row as of the event, unless the row already shows a
+    later (or the same) version: the row's own version is the guard, so a
+    redelivered or overtaken event changes nothing, in one statement."""
+    if dialect_name not in _UPSERT:
+        statement = (postgresql if dialect_name == "postgresql" else sqlite).insert(member_roster)
+        _UPSERT[dialect_name] = statement.on_conflict_do_update(
+            index_elements=["member_id"],
+            set_={column: statement.excluded[column] for column in ("org_id", "group_id", "stage", "status",
+                                                                     "version")},
+            where=member_roster.c.version < statement.excluded.version)
+    return _UPSERT[dialect_name]
 
 
 def apply_member_event(conn, envelope: Envelope):
-    if not advance_version(conn, "member_roster", envelope.aggregate_id, envelope.aggregate_version):
-        return
     p = envelope.payload
-    row = {"member_id": envelope.aggregate_id, "org_id": p["org_id"], "group_id": p.get("group_id"),
-           "stage": p["stage"], "status": p["status"], "version": envelope.aggregate_version}
-    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
-    statement = dialect.insert(member_roster).values(**row)
-    conn.execute(statement.on_conflict_do_update(
-        index_elements=["member_id"], set_={k: v for k, v in row.items() if k != "member_id"}))
+    conn.execute(_upsert(conn.dialect.name), {
+        "member_id": envelope.aggregate_id, "org_id": p["org_id"], "group_id": p.get("group_id"),
+        "stage": p["stage"], "status": p["status"], "version": envelope.aggregate_version})
+
+
+ROSTER = ReadModel("member_roster", [member_roster], source="members", handlers={
+    cls: apply_member_event for cls in catalog if issubclass(cls, MemberState)})
+"""Every members event carries the member's state after it (MemberState)."""
 
 
 def _belonging(org_id: str):

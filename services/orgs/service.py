@@ -7,9 +7,12 @@ from shared.rpc_io import identifier as _id, out as _out, today as _today, valid
 from . import commands, projections, queries, roster
 
 
+READ_MODELS = (projections.ORG_TREE, roster.ROSTER)
+
+
 class OrgsService:
     name = "orgs"
-    kernel = EventSourcing("orgs", read_models=projections.READ_MODELS, metadatas=[projections.metadata])
+    kernel = EventSourcing("orgs", read_models=READ_MODELS, metadatas=[projections.metadata])
     ctx = CallContext()
 
     @domain_rpc
@@ -19,7 +22,7 @@ class OrgsService:
     @event_consumer("members", "members.#")
     def on_member_event(self, envelope):
         """Keep the member roster that member-counting rules read."""
-        self.kernel.handle_once(roster.CONSUMER, envelope, roster.apply_member_event)
+        self.kernel.feed(roster.ROSTER, envelope)
 
     def _read(self):
         return self.kernel.db.connect()
