@@ -22,6 +22,8 @@ import json
 import os
 import shutil
 import statistics
+import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -41,6 +43,7 @@ from sqlalchemy.engine import make_url
 
 from services.demo_members import DemoBranch, people
 from services.members.vault import Vault
+from shared.contracts.members import MEMBER_PATH, MemberRowOut
 from shared.errors import NotFound
 
 BRANCHES = 10
@@ -295,6 +298,16 @@ def raw_baselines(pg_admin_url: str, name: str, tables: MetaData, bodies: list[d
 
 # ---- listing -------------------------------------------------------------------
 
+ROW_FIELDS = frozenset(MemberRowOut().fields)
+
+
+def check_row(row: dict):
+    """A list row is ``MemberRowOut`` (its fields, no more: a district_admin
+    lists no personal data either), linking to the member's full record."""
+    if set(row) != ROW_FIELDS or row["href"] != MEMBER_PATH + row["id"]:
+        raise SystemExit(f"not a list row: {sorted(row)}")
+
+
 def list_latencies(gateway: str, trivial: str, amqp_uri: str, branch_id: str, size: int,
                    requests_count: int) -> dict:
     """Pages of a branch through the gateway, the same pages by RPC straight
@@ -304,14 +317,17 @@ def list_latencies(gateway: str, trivial: str, amqp_uri: str, branch_id: str, si
              for offset in range(0, size, LIST_PAGE)]
     api, plain = requests.Session(), requests.Session()
     api.headers.update(admin_headers())  # a district_admin: the policy check is part of what is measured
-    seen = set()
-    for url in pages:  # warm-up, and the check that the pages hold the whole branch
+    listed = []
+    for url in pages:  # warm-up, and the check that the pages hold the whole branch, as lean rows
         page = api.get(url, timeout=30).json()
         if page["total"] != size:
             raise SystemExit(f"the branch lists {page['total']} members, expected {size}")
-        seen.update(item["id"] for item in page["items"])
-    if len(seen) != size:
-        raise SystemExit(f"the pages hold {len(seen)} distinct members, expected {size}")
+        for row in page["items"]:
+            check_row(row)
+        listed += [row["id"] for row in page["items"]]
+    if len(listed) != size or len(set(listed)) != size:
+        raise SystemExit(f"the pages hold {len(listed)} rows of {len(set(listed))} distinct members, "
+                         f"expected each of the {size} once")
     for _ in range(20):
         plain.get(trivial + "/ping", timeout=10).raise_for_status()
     listed, direct, trivial_times, items = [], [], [], 0
@@ -339,9 +355,32 @@ def list_latencies(gateway: str, trivial: str, amqp_uri: str, branch_id: str, si
             "bytes_per_page": len(api.get(pages[0], timeout=30).content)}
 
 
+PROFILED = ("members", "gateway")
+
+
+def profile_listing(platform: Platform, seconds: float) -> list:
+    """py-spy (100 samples/s, raw stacks) on the members and gateway processes
+    while the list requests run; the files go to a folder of their own (the
+    run's logs folder is removed)."""
+    folder = Path(tempfile.mkdtemp(prefix="ejia-bench-profile-"))
+    spy = str(Path(sys.executable).parent / "py-spy")
+    pids = {name: proc.pid for name, proc in platform.running}
+    return [(name, folder / f"list-{name}.raw", subprocess.Popen(
+        [spy, "record", "--pid", str(pids[name]), "--duration", str(int(seconds)), "--rate", "100",
+         "--format", "raw", "--output", str(folder / f"list-{name}.raw"), "--nonblocking"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)) for name in PROFILED]
+
+
+def finish_profiles(spies: list) -> dict:
+    for _, _, proc in spies:
+        proc.wait(timeout=300)
+    return {name: str(out) for name, out, _ in spies}
+
+
 # ---- the run -------------------------------------------------------------------
 
-def measure(count: int, clients: int, requests_count: int, amqp_uri: str, pg_admin_url: str) -> dict:
+def measure(count: int, clients: int, requests_count: int, amqp_uri: str, pg_admin_url: str,
+            profile: float = 0) -> dict:
     rid = run_id()
     per_branch = count // BRANCHES
     count = per_branch * BRANCHES
@@ -378,8 +417,10 @@ def measure(count: int, clients: int, requests_count: int, amqp_uri: str, pg_adm
         raw = raw_baselines(pg_admin_url, f"ejia_bench{rid}_raw", service_tables(db_urls["members"]), bodies,
                             clients)
         progress("listing")
+        spies = profile_listing(platform, profile) if profile else []
         listing = list_latencies(platform.gateway, platform.trivial, vhost_uri, branch_ids[0], per_branch,
                                  requests_count)
+        profiles = finish_profiles(spies)
     shutil.rmtree(logs, ignore_errors=True)
     rates = {"service": count / seconds, "raw_batched": count / raw["batched"],
              "raw_per_row": count / raw["per_row"]}
@@ -398,6 +439,7 @@ def measure(count: int, clients: int, requests_count: int, amqp_uri: str, pg_adm
         "trivial_rpc": {**baseline, "runs": [before["per_second"], after["per_second"]],
                         "runs_p50_ms": [before["p50_ms"], after["p50_ms"]]},
         "answer_bytes": sizes,
+        "profiles": profiles,
         "ratios": ratios,
         "targets": {
             "register_per_trivial_rpc": {"at_least": REGISTER_TARGET,
@@ -462,6 +504,8 @@ def report(result: dict):
     print()
     print_table([(name, f"{value:.3f}x" if value < 1 else f"{value:.1f}x")
                  for name, value in result["other_ratios"].items()], ("other ratios", "value"))
+    if result["profiles"]:
+        print("\nprofiles of the listing (py-spy raw): " + ", ".join(result["profiles"].values()))
 
 
 def main():
@@ -472,11 +516,14 @@ def main():
     parser.add_argument("--amqp-uri", default=AMQP_URI, help="a broker whose management API makes a vhost")
     parser.add_argument("--pg-url", default=PG_ADMIN_URL,
                         help="a PostgreSQL URL whose server gets throwaway databases")
+    parser.add_argument("--profile", type=float, default=0, metavar="SECONDS",
+                        help="py-spy record members and the gateway for SECONDS from the start of the listing "
+                             "(raw stacks, kept in a folder printed at the end; give --requests enough to last)")
     parser.add_argument("--json", action="store_true", help="print the results as JSON")
     args = parser.parse_args()
     if args.members < BRANCHES:
         parser.error(f"--members must be at least {BRANCHES}")
-    result = measure(args.members, args.clients, args.requests, args.amqp_uri, args.pg_url)
+    result = measure(args.members, args.clients, args.requests, args.amqp_uri, args.pg_url, args.profile)
     if args.json:
         print(json.dumps(result, indent=2))
     else:

@@ -10,8 +10,8 @@ statements read these tables only; they never fold events at query time.
 """
 from decimal import Decimal
 
-from sqlalchemy import (JSON, BigInteger, Boolean, Column, Date, Index, Integer, MetaData, String, Table, Text,
-                        delete, insert, update)
+from sqlalchemy import (JSON, BigInteger, Boolean, Column, Date, Index, Integer, String, Table, Text, delete, insert,
+                        update)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.types import TypeDecorator
 
@@ -22,8 +22,7 @@ from shared.tables import UTCDateTime
 
 from .domain import DuesAccount
 from .ledger import month_index
-
-metadata = MetaData()
+from .tables import metadata
 
 
 class Fen(TypeDecorator):
@@ -156,10 +155,8 @@ _reader = EventStore("dues", catalog)
 
 
 def fold_account(conn, member_id: str) -> DuesAccount | None:
-    envelopes = _reader.load_stream(conn, member_id)
-    if not envelopes or envelopes[0].aggregate_type != DuesAccount.aggregate_type:
-        return None
-    return DuesAccount.rehydrate(member_id, envelopes)
+    """The account as its events make it (from its latest snapshot on)."""
+    return _reader.load_aggregate(conn, DuesAccount, member_id)
 
 
 def _dialect(conn):
@@ -210,14 +207,18 @@ def receipt_row(e: Envelope) -> dict:
             "paid_up_to": p["paid_up_to"], "recorded_at": e.occurred_at, "position": e.aggregate_version}
 
 
-def _payment_recorded(conn, e: Envelope):
-    """The hot path: two inserts (the account row is not touched)."""
+def payment_rows(e: Envelope) -> list[tuple]:
+    """The hot path, inserts only (the account row is not touched): the
+    statement line, unique by idempotency key, and the months it settles."""
     p = e.payload
-    conn.execute(insert(dues_payments), receipt_row(e))
-    if p["months"]:
-        conn.execute(insert(dues_paid_months), [
-            {"member_id": e.aggregate_id, "month": month_index(m["month"]), "org_id": m["org_id"],
-             "amount": m["amount"], "payment_id": p["payment_id"]} for m in p["months"]])
+    return [(dues_payments, receipt_row(e)), *(
+        (dues_paid_months, {"member_id": e.aggregate_id, "month": month_index(m["month"]), "org_id": m["org_id"],
+                            "amount": m["amount"], "payment_id": p["payment_id"]}) for m in p["months"])]
+
+
+def _payment_recorded(conn, e: Envelope):
+    for table, row in payment_rows(e):
+        conn.execute(insert(table), row)
 
 
 def _touch(conn, e: Envelope):
@@ -286,7 +287,22 @@ PROJECTORS = {
 }
 
 
-def project(conn, envelope: Envelope):
-    apply = PROJECTORS.get(envelope.event_type)
-    if apply is not None:
-        apply(conn, envelope)
+ROWS = {"dues.payment_recorded": payment_rows}  # events whose projection only inserts rows
+
+
+class Projector:
+    """The dues read models, kept inline: the store calls it for each event
+    appended. A payment's rows (``rows``) the store writes with the event
+    itself, in the append's round trip (shared/store.py)."""
+
+    def __call__(self, conn, envelope: Envelope):
+        apply = PROJECTORS.get(envelope.event_type)
+        if apply is not None:
+            apply(conn, envelope)
+
+    def rows(self, envelope: Envelope) -> list[tuple] | None:
+        rows = ROWS.get(envelope.event_type)
+        return rows(envelope) if rows is not None else None
+
+
+project = Projector()

@@ -102,8 +102,9 @@ class DuesService:
         """Record a payment; a retry with the same idempotency key returns the
         first receipt (a different body under the same key is a Conflict)."""
         fields = _valid(contract.PaymentIn, data)
-        return _out(contract.ReceiptOut, commands.pay_once(self.kernel.unit_of_work, self.kernel.db.connect,
-                                                           today=_today(), **fields))
+        # it reads the account, then saves it: two round trips (shared/store.py)
+        return _out(contract.ReceiptOut, commands.pay_once(lambda: self.kernel.unit_of_work().writing_at_commit(),
+                                                           self.kernel.db.connect, today=_today(), **fields))
 
     # ---- reductions and reasons -----------------------------------------------------
     def _reduction_command(self, command, member_id, schema_cls, data, **extra):

@@ -55,8 +55,15 @@ class RpcTimedOut(Exception):
     """A service did not answer within the gateway's RPC timeout."""
 
 
+class JsonText(str):
+    """An answer a service sent already encoded as JSON (a page of list rows:
+    ``members.list_members(..., as_json=True)``): sent on as it is, not
+    decoded into a few hundred objects and encoded again."""
+
+
 def json_response(payload, status=200, headers=None) -> Response:
-    return Response(codec.dumps(payload), status=status, headers=headers, content_type=JSON_TYPE)
+    body = payload if isinstance(payload, JsonText) else codec.dumps(payload)
+    return Response(body, status=status, headers=headers, content_type=JSON_TYPE)
 
 
 def error_body(code, message, fields=None, rule=None) -> dict:

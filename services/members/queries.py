@@ -1,5 +1,6 @@
 """Queries over the members read models. They return plain dicts shaped like
-the response schemas in shared.contracts.members.
+the response schemas in shared.contracts.members (a branch's list: JSON-ready
+lean rows, ``MemberRowOut``, with no personal data in them).
 
 Personal data is decrypted with the service's vault and shown only to a
 caller who may see it (``shared.access.Principal.may_see_personal_data``
@@ -9,11 +10,12 @@ the ID number and phone masked and ``birth_date`` null (with it, the masked
 ID number could be worked out)."""
 import datetime as dt
 
+import orjson
 from sqlalchemy import and_, bindparam, case, func, select
 from sqlalchemy.orm import aliased
 
 from shared import codec
-from shared.contracts.members import mask_id_number, mask_phone
+from shared.contracts.members import MEMBER_PATH, STAGE_DATES, mask_id_number, mask_phone
 from shared.contracts.transfers import PENDING_TRANSFER_STATES
 from shared.errors import NotFound
 
@@ -132,23 +134,6 @@ def _known_org(conn, org_id: str):
         raise NotFound(f"organisation {org_id} is not known to the members service", {"org_id": org_id})
 
 
-def list_members(conn, org_id: str, stage: str | None, status: str | None, limit: int, offset: int,
-                 principal=None, *, vault=None) -> dict:
-    """Members of a branch, by name; personal data per member as get_member."""
-    _known_org(conn, org_id)
-    where = [members.c.org_id == org_id]
-    if stage is not None:
-        where.append(members.c.stage == stage)
-    if status is not None:
-        where.append(members.c.status == status)
-    total = conn.execute(select(func.count()).select_from(members).where(*where)).scalar_one()
-    rows = conn.execute(_member_query().where(*where).order_by(members.c.name, members.c.id)
-                        .limit(limit).offset(offset)).all()
-    branch_lineage = lineage(conn, org_id)
-    return page([member_dict(row, vault, may_reveal(principal, row.id, branch_lineage)) for row in rows],
-                total, limit, offset)
-
-
 DEADLINES = (
     # kind, the date column, which members it concerns
     ("talk", members.c.talk_due_on, and_(members.c.stage == "applicant", members.c.talked_on.is_(None))),
@@ -179,6 +164,84 @@ def pipeline_due(conn, org_id: str, as_of: dt.date) -> dict:
 
 def _deadline_columns():
     return [case((concerns, column)).label(f"deadline_{kind}") for kind, column, concerns in DEADLINES]
+
+
+# ---- a branch's list: lean rows ------------------------------------------------------
+
+_STAGE_SINCE = case({stage: members.c[column] for stage, column in STAGE_DATES.items()},
+                    value=members.c.stage).label("stage_since")
+_DEADLINE_KINDS = tuple(kind for kind, _, _ in DEADLINES)
+_ROW_COLUMNS = (members.c.id, members.c.name, members.c.gender, members.c.group_id, _group.c.name.label("group_name"),
+                members.c.stage, _STAGE_SINCE, members.c.status, members.c.status_since, *_deadline_columns(),
+                func.count().over().label("total"))
+"""What ``MemberRowOut`` shows, in the order ``_row`` unpacks it, and the
+branch's total on every row: no JSON column, nothing from ``member_secrets``
+or ``member_keys`` (a list shows no personal data, so nothing is decrypted)."""
+
+
+def _list_statement(by_stage: bool, by_status: bool):
+    where = [members.c.org_id == bindparam("org_id")]
+    if by_stage:
+        where.append(members.c.stage == bindparam("stage"))
+    if by_status:
+        where.append(members.c.status == bindparam("status"))
+    return (select(*_ROW_COLUMNS).select_from(members.outerjoin(_group, _group.c.id == members.c.group_id))
+            .where(*where).order_by(members.c.name, members.c.id)
+            .limit(bindparam("limit")).offset(bindparam("offset")),
+            select(func.count()).select_from(members).where(*where))
+
+
+_LIST = {(by_stage, by_status): _list_statement(by_stage, by_status)
+         for by_stage in (False, True) for by_status in (False, True)}
+"""(filter by stage?, by status?) -> (the page, the count alone): built once
+(see ``_ME``)."""
+
+
+def _iso(value) -> str | None:
+    return None if value is None else value.isoformat()
+
+
+def _row(row) -> dict:
+    """A ``MemberRowOut``, JSON-ready (dates as ISO strings): a plain dict
+    made straight from the row, no schema dump per row."""
+    member_id, name, gender, group_id, group_name, stage, stage_since, status, status_since, *due, _total = row
+    next_deadline = None
+    if status == "active":  # as ``me``: deadlines concern active members only
+        soonest = None
+        for kind, due_on in zip(_DEADLINE_KINDS, due):
+            if due_on is not None and (soonest is None or due_on < soonest[1]):
+                soonest = (kind, due_on)
+        if soonest is not None:
+            next_deadline = {"kind": soonest[0], "due_on": soonest[1].isoformat()}
+    return {"id": member_id, "href": MEMBER_PATH + member_id, "name": name, "gender": gender,
+            "group_id": group_id, "group_name": group_name, "stage": stage, "stage_since": _iso(stage_since),
+            "status": status, "status_since": _iso(status_since), "next_deadline": next_deadline}
+
+
+def list_members(conn, org_id: str, stage: str | None, status: str | None, limit: int, offset: int) -> dict:
+    """A page of the branch's members by name (then id), as lean rows
+    (``MemberRowOut``: the full record is at each row's ``href``), JSON-ready.
+
+    One round trip: the page and the total (a window count) in one query.
+    Only an empty page asks more: whether the branch is known at all (a
+    member is only ever placed in a branch this service knows, so a page
+    with rows answers that), and past the end the total. Nobody's personal
+    data is in a row, so the caller's principal and the vault are not needed."""
+    statement, count = _LIST[stage is not None, status is not None]
+    params = {"org_id": org_id, "stage": stage, "status": status, "limit": limit, "offset": offset}
+    rows = conn.execute(statement, params).all()
+    if rows:
+        total = rows[0].total
+    else:
+        _known_org(conn, org_id)
+        total = conn.execute(count, params).scalar_one() if offset else 0
+    return page([_row(row) for row in rows], total, limit, offset)
+
+
+def page_json(page: dict) -> str:
+    """A page of ``list_members`` as JSON text (orjson: a tenth of the
+    standard encoder's time for a page of 200 rows)."""
+    return orjson.dumps(page).decode()
 
 
 def _soonest(mapping: dict) -> dict | None:

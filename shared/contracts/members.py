@@ -570,12 +570,49 @@ class PipelineDueOut(Schema):
     overdue = fields.List(fields.Nested(DeadlineOut), metadata=_describe("past their date, oldest first"))
 
 
-MemberPageOut = page_of(MemberOut, "MemberPageOut")
-
-
 class NextDeadlineOut(Schema):
     kind = fields.String(metadata=_describe("one of " + ", ".join(DEADLINE_KINDS)))
     due_on = fields.Date()
+
+
+MEMBER_PATH = "/api/v1/members/"
+"""Where a member's full record is (``GET``, on the gateway): a list row's
+``href`` is this followed by the member's id."""
+
+
+class MemberRowOut(Schema):
+    """A member as a branch's list shows them: who, where in the pipeline and
+    since when, what is due next; everything else is in the full record at
+    ``href``.
+
+    No ID number, phone or birth date, masked or not, whoever asks: a list is
+    for finding a member and seeing where they stand, not for identifying or
+    calling them. Masking needs the plain value (its last digits), so even a
+    masked one would cost a key unwrap and a decryption per row, and a list is
+    the widest read there is (every org admin above the branch, auditors):
+    personal data travels one member at a time, in the full record, by the
+    rule of ``MemberOut``."""
+    id = fields.String()
+    href = fields.String(metadata=_describe(
+        "the member's full record (GET; personal data shown there by the caller's scope)",
+        MEMBER_PATH + "5f0c1e2a-8d3b-4a6f-9c1e-7b2d4f6a8c0e"))
+    name = fields.String()
+    gender = fields.String(metadata=_describe("one of " + ", ".join(GENDERS)))
+    group_id = fields.String(allow_none=True, metadata=_describe("the party group within the branch, if any"))
+    group_name = fields.String(allow_none=True)
+    stage = fields.String(metadata=_describe("one of " + ", ".join(STAGES)))
+    stage_since = IsoDate(allow_none=True, metadata=_describe(
+        "the date the member reached the stage (" + ", ".join(f"{s}: {d}" for s, d in STAGE_DATES.items())
+        + " of the full record); null where it was not recorded"))
+    status = fields.String(metadata=_describe("one of " + ", ".join(STATUSES)))
+    status_since = IsoDate(allow_none=True, metadata=_describe("the date of the last status change, if any"))
+    next_deadline = fields.Nested(NextDeadlineOut, allow_none=True, metadata=_describe(
+        "the member's soonest pipeline deadline (as pipeline_due has it; active members only), or null"))
+
+
+MemberPageOut = page_of(MemberRowOut, "MemberPageOut")
+"""A page of a branch's members, by name: lean rows (``MemberRowOut``), not
+full records."""
 
 
 def _transfer_out():

@@ -159,8 +159,9 @@ def test_the_id_number_recovery_attack_no_longer_works(platform):
         else:
             assert seen.status_code == 403
         listed = platform.call("GET", f"/api/v1/orgs/{a}/members", headers=caller)
-        if listed.status_code == 200:
-            assert all(m["birth_date"] is None for m in listed.json()["items"])
+        if listed.status_code == 200:  # a list row: no birth date, nor the ID number's birth digits
+            assert listed.json()["items"] and all("birth_date" not in m for m in listed.json()["items"])
+            assert victim_body["id_number"][6:14] not in listed.text
     for caller in (as_role("auditor"), as_role("member", subject="someone", member_id=other),
                    as_role("integration"), as_role("org_admin", a, "sec-a")):
         # The oracle: PATCH a member the caller may not write, with the victim's ID number.

@@ -8,6 +8,7 @@ import time
 
 import pytest
 import requests
+from openapi_schema_validator import OAS30Validator
 
 from access_helpers import ADMIN, AUTH_CONFIG, as_role, bearer, token
 from services.demo_members import id_number
@@ -128,10 +129,13 @@ def test_member_routes_personal_data_and_tokens(api):
 
     listed = f"/api/v1/orgs/{org['id']}/members"
     page = call(api, "GET", listed, 200, params={"stage": "activist"}, headers=secretary)
-    assert page["total"] == 1 and page["items"][0]["personal_revealed"] is True
     audited = call(api, "GET", listed, 200, params={"stage": "activist"}, headers=as_role("auditor"))
-    assert audited["total"] == 1 and audited["items"][0]["personal_revealed"] is False
-    assert audited["items"][0]["birth_date"] is None
+    # lean rows, the same whoever asks: no personal data; the full record at href decides by scope
+    assert page == audited and page["total"] == 1 and page["items"][0]["href"] == path
+    assert (page["items"][0]["stage"], page["items"][0]["status"]) == ("activist", "lost_contact")
+    assert not {"id_number", "phone", "birth_date", "personal_revealed"} & set(page["items"][0])
+    assert call(api, "GET", page["items"][0]["href"], 200, headers=secretary)["personal_revealed"] is True
+    assert call(api, "GET", page["items"][0]["href"], 200, headers=as_role("auditor"))["birth_date"] is None
     due = call(api, "GET", f"/api/v1/orgs/{org['id']}/pipeline/due", 200, params={"as_of": TODAY.isoformat()})
     assert due["as_of"] == TODAY.isoformat() and isinstance(due["due"], list)
     assert call(api, "GET", "/api/v1/orgs/no-such-org/members", 404)["error"]["code"] == "not_found"
@@ -140,6 +144,46 @@ def test_member_routes_personal_data_and_tokens(api):
         id_number=id_number("320506", TODAY - dt.timedelta(days=365 * 17), 125),
         applied_on=TODAY.isoformat()))["error"]
     assert minor["rule"] == "members.pipeline.min_age"
+
+
+def test_a_branch_list_is_lean_rows_a_page_at_a_time(api):
+    """Every member once over the pages, each page with the branch's total;
+    rows as the OpenAPI document describes them (no more, no less), with no
+    personal data even for a district_admin, who sees it in each full record;
+    outside the caller's scope, 403 before the members service is asked."""
+    org = branch(api)
+    group = call(api, "POST", "/api/v1/orgs", 201, json={"name": "研发党小组", "kind": "group",
+                                                         "parent_id": org["id"]})
+    sent = [person(org["id"], 140 + i, name=name) for i, name in enumerate(["赵", "钱", "孙", "李", "周", "吴", "郑"])]
+    sent[0]["group_id"] = group["id"]
+    registered = [register_when_known(api, body) for body in sent]
+    pages = [call(api, "GET", f"/api/v1/orgs/{org['id']}/members", 200, params={"limit": 3, "offset": offset})
+             for offset in (0, 3, 6)]
+    assert [(p["total"], p["limit"], p["offset"], len(p["items"])) for p in pages] == \
+        [(7, 3, 0, 3), (7, 3, 3, 3), (7, 3, 6, 1)]
+    rows = [row for p in pages for row in p["items"]]
+    assert sorted(row["id"] for row in rows) == sorted(m["id"] for m in registered)
+    assert [row["name"] for row in rows] == sorted(body["name"] for body in sent)
+
+    spec = call(api, "GET", "/openapi.json", 200, headers=ANONYMOUS)
+    validator = OAS30Validator({"$ref": "#/components/schemas/MemberPageOut", "components": spec["components"]})
+    for p in pages:
+        validator.validate(p)
+    first = next(row for row in rows if row["id"] == registered[0]["id"])
+    assert first == {"id": registered[0]["id"], "href": f"/api/v1/members/{registered[0]['id']}", "name": "赵",
+                     "gender": "male", "group_id": group["id"], "group_name": "研发党小组", "stage": "applicant",
+                     "stage_since": sent[0]["applied_on"], "status": "active", "status_since": None,
+                     "next_deadline": {"kind": "talk", "due_on": registered[0]["talk_due_on"]}}
+    text = str(pages)
+    assert not any(body["id_number"] in text or body["birth_date"] in text for body in sent)
+    assert "13912345678" not in text and "*" not in text
+    assert call(api, "GET", first["href"], 200)["phone"] == "13912345678"  # the district_admin's full record
+
+    past = call(api, "GET", f"/api/v1/orgs/{org['id']}/members", 200, params={"limit": 3, "offset": 9})
+    assert (past["items"], past["total"]) == ([], 7)
+    for outsider in (as_role("org_admin", "some-other-branch"), as_role("member", member_id=first["id"])):
+        assert call(api, "GET", f"/api/v1/orgs/{org['id']}/members", 403, headers=outsider)["error"]["code"] == \
+            "forbidden"
 
 
 def test_the_token_subject_is_the_actor_of_the_events(api):

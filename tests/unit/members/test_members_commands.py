@@ -220,18 +220,67 @@ def test_status_changes_are_judged_on_their_own_date(run, read, tree):
 
 # ---- queries ---------------------------------------------------------------------------
 
-def test_members_of_a_branch_by_name_masked_and_filtered(run, read, tree):
+def test_members_of_a_branch_by_name_filtered(run, read, tree):
     register(run, name="Zhang San", seq="501")
     register_full(run, "Li Si", "502")
     register(run, name="Wang Wu", seq="503")
     register_full(run, "Chen Liu", "504", org_id="branch-2")
     page = read(queries.list_members, "branch-1", None, None, 50, 0)
     assert [m["name"] for m in page["items"]] == ["Li Si", "Wang Wu", "Zhang San"] and page["total"] == 3
-    assert all("*" in m["id_number"] and "*" in m["phone"] for m in page["items"])
+    assert not any({"id_number", "phone", "birth_date"} & set(m) for m in page["items"])  # a row, not a record
     page = read(queries.list_members, "branch-1", "applicant", "active", 1, 1)
     assert [m["name"] for m in page["items"]] == ["Zhang San"] and page["total"] == 2
     with pytest.raises(NotFound):
         read(queries.list_members, "nowhere", None, None, 50, 0)
+
+
+def test_a_list_row_says_who_where_since_when_and_what_is_due(run, read, tree):
+    """The lean row (``MemberRowOut``): exactly its fields, JSON-ready, the
+    stage's own date, the soonest deadline of an active member (as
+    pipeline_due has them), the party group, and the full record's path."""
+    from shared.contracts.members import MEMBER_PATH, MemberRowOut
+    applicant = register(run, name="Applicant", seq="601", applied_on=D(2026, 12, 10), group_id="group-1")
+    register(run, name="Activist", seq="602", stage="activist", applied_on=D(2025, 11, 1), activist_on=D(2026, 1, 5))
+    register(run, name="Probationer", seq="603", stage="probationary", applied_on=None, admitted_on=D(2026, 1, 2))
+    pipeline(run, register(run, name="Talked", seq="605", applied_on=D(2026, 12, 20)), "record-talk",
+             talked_on=D(2026, 12, 22), talked_by="W")
+    lost = register_full(run, "Veteran", "606")
+    run(commands.change_status, lost, today=TODAY, status="lost_contact", changed_on=D(2026, 12, 1),
+        reason="no reply")
+    rows = {row["name"]: row for row in read(queries.list_members, "branch-1", None, None, 50, 0)["items"]}
+    assert rows["Applicant"] == {
+        "id": applicant, "href": MEMBER_PATH + applicant, "name": "Applicant", "gender": "male",
+        "group_id": "group-1", "group_name": "Lab Group", "stage": "applicant", "stage_since": "2026-12-10",
+        "status": "active", "status_since": None, "next_deadline": {"kind": "talk", "due_on": "2027-01-10"}}
+    assert rows["Activist"]["next_deadline"] == {"kind": "assessment", "due_on": "2026-07-05"}  # overdue: soonest
+    assert rows["Activist"]["stage_since"] == "2026-01-05" and rows["Activist"]["group_id"] is None
+    assert rows["Probationer"]["next_deadline"] == {"kind": "probation_end", "due_on": "2027-01-02"}
+    assert rows["Talked"]["next_deadline"] is None  # the talk is held: nothing due
+    assert (rows["Veteran"]["stage"], rows["Veteran"]["stage_since"]) == ("full", "2016-07-01")
+    assert (rows["Veteran"]["status"], rows["Veteran"]["status_since"], rows["Veteran"]["next_deadline"]) == \
+        ("lost_contact", "2026-12-01", None)
+    for row in rows.values():
+        assert set(row) == set(MemberRowOut().fields) and codec.to_jsonable(row) == row
+        MemberRowOut().load(row)  # the schema the OpenAPI document shows accepts it as it is
+
+
+def test_list_pages_hold_each_member_once_and_always_the_total(run, read, tree):
+    ids = [register(run, name=name, seq=f"7{i:02d}") for i, name in enumerate(["Wu", "Li", "Li", "Bai", "Zhou"])]
+    pages = [read(queries.list_members, "branch-1", None, None, 2, offset) for offset in (0, 2, 4)]
+    assert [(p["total"], p["limit"], p["offset"], len(p["items"])) for p in pages] == \
+        [(5, 2, 0, 2), (5, 2, 2, 2), (5, 2, 4, 1)]
+    listed = [row["id"] for p in pages for row in p["items"]]
+    assert sorted(listed) == sorted(ids) and len(set(listed)) == 5
+    names = [row["name"] for p in pages for row in p["items"]]
+    assert names == ["Bai", "Li", "Li", "Wu", "Zhou"]  # by name, then id: a stable order across pages
+    past_the_end = read(queries.list_members, "branch-1", None, None, 2, 10)
+    assert (past_the_end["items"], past_the_end["total"]) == ([], 5)
+    assert read(queries.list_members, "branch-1", "full", None, 2, 0) == {"items": [], "total": 0, "limit": 2,
+                                                                         "offset": 0}
+    assert read(queries.list_members, "branch-2", None, None, 50, 3)["total"] == 0  # known, empty
+    with pytest.raises(NotFound):
+        read(queries.list_members, "nowhere", None, None, 50, 5)
+    assert codec.loads(queries.page_json(pages[0])) == pages[0]  # what the gateway sends on as it is
 
 
 def test_pipeline_deadlines_of_a_branch(run, read, tree):
