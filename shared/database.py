@@ -1,5 +1,6 @@
 """One SQLAlchemy engine per service database (SQLite file or PostgreSQL)."""
 import time
+from contextlib import contextmanager
 
 from sqlalchemy import create_engine, event, text
 from sqlalchemy.exc import DBAPIError, DisconnectionError, OperationalError
@@ -81,6 +82,40 @@ class Database:
 
     def dispose(self):
         self.engine.dispose()
+
+    @contextmanager
+    def single_statement(self):
+        """A connection for one write that needs no transaction around it (a
+        guarded upsert): on PostgreSQL in the driver's autocommit, so the
+        statement is the only round trip (no BEGIN, no COMMIT); on SQLite in
+        a transaction as usual."""
+        if self.is_sqlite:
+            with self.engine.begin() as conn:
+                yield conn
+            return
+        with self.engine.connect() as conn:
+            autocommit(conn)
+            try:
+                yield conn
+            finally:
+                end_autocommit(conn)
+
+
+def autocommit(conn):
+    """The driver's own switch, not SQLAlchemy's isolation_level option:
+    resetting that when the connection goes back to the pool costs a round
+    trip (a SET)."""
+    conn.connection.dbapi_connection.autocommit = True
+
+
+def end_autocommit(conn):
+    """Back to transactions before the connection returns to the pool; one
+    that cannot be switched back (it broke) is not returned at all."""
+    try:
+        conn.connection.dbapi_connection.autocommit = False
+    except Exception:
+        conn.invalidate()
+
 
 
 def _sqlite_pragmas(dbapi_conn, _record):

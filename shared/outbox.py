@@ -7,7 +7,8 @@ at-least-once, and consumers' inboxes make it effectively once.
 """
 import logging
 
-from sqlalchemy import func, select, update
+from sqlalchemy import BigInteger, any_, bindparam, func, select, update
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.dialects import postgresql, sqlite
 
 from . import codec
@@ -22,6 +23,11 @@ class OutboxRelay:
         self.db = db
         self.publisher = publisher
         self.batch_size = batch_size
+        # PostgreSQL: ``id = ANY(%(ids)s)``, one array parameter, so the statement is
+        # the same whatever the batch's size (an IN list is rendered anew each time)
+        self._mark_published = update(outbox).where(
+            outbox.c.id.in_(bindparam("ids", expanding=True)) if db.is_sqlite else
+            outbox.c.id == any_(bindparam("ids", type_=ARRAY(BigInteger)))).values(published_at=bindparam("now"))
 
     def publish_pending(self, max_batches: int | None = None) -> int:
         """Publish unpublished rows in batches; return how many were published."""
@@ -42,8 +48,7 @@ class OutboxRelay:
                 self.publisher.publish_batch([
                     Message(row.exchange, row.routing_key, row.body, message_id=row.event_id)
                     for row in rows])
-                conn.execute(update(outbox).where(outbox.c.id.in_([row.id for row in rows]))
-                             .values(published_at=codec.utcnow()))
+                conn.execute(self._mark_published, {"ids": [row.id for row in rows], "now": codec.utcnow()})
             published += len(rows)
             batches += 1
             if len(rows) < self.batch_size:

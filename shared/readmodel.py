@@ -47,6 +47,10 @@ class ReadModel:
     handlers: Mapping[type[Event], Handler]
     version: int = 1
     source: str | None = None
+    # Its handlers refuse a redelivered or overtaken event by a guard of
+    # their own (a row version in the same statement): fed without an
+    # inbox record, each event one statement on its own.
+    guarded: bool = False
     by_type: dict = field(init=False, repr=False, compare=False)
 
     def __post_init__(self):
@@ -71,11 +75,17 @@ class ReadModel:
 def feed(inbox, service: str, model: ReadModel, envelope: Envelope) -> bool:
     """``envelope`` (another service's event) applied to ``model`` once, in
     one transaction with its inbox record under ``model.consumer_name``:
-    the one way a service consumes another's events into a read model."""
+    the one way a service consumes another's events into a read model. A
+    ``guarded`` model is given the event without the inbox (True: applied,
+    or refused by its own guard)."""
     if model.source is None or model.source != envelope.event_type.split(".", 1)[0]:
         raise ValueError(f"read model {model.name} is not fed by {envelope.event_type}")
     if envelope.event_type not in model.by_type:
         return False
+    if model.guarded:
+        with inbox.db.single_statement() as conn:
+            model.apply(conn, envelope)
+        return True
     return inbox.handle(model.consumer_name(service), envelope, model.apply)
 
 

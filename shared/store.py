@@ -22,6 +22,7 @@ from .aggregate import Aggregate
 from .event import Event
 from .catalog import EventCatalog
 from .envelope import CommandContext, Envelope
+from .database import autocommit, end_autocommit
 from .errors import Conflict, NotFound
 from .snapshots import Snapshots
 from .tables import events, outbox
@@ -398,9 +399,7 @@ class UnitOfWork:
         self.conn = self.db.engine.connect()
         self._autocommit = self._held is not None and self.conn.dialect.name == "postgresql"
         if self._autocommit:
-            # The driver's own switch, not SQLAlchemy's isolation_level option: resetting
-            # that when the connection goes back to the pool costs a round trip (a SET).
-            self.conn.connection.dbapi_connection.autocommit = True
+            autocommit(self.conn)
         if self._held is None:
             self.conn.begin()
         return self
@@ -418,19 +417,11 @@ class UnitOfWork:
                 self.conn.rollback()
         finally:
             if self._autocommit:
-                self._end_autocommit()
+                end_autocommit(self.conn)
             self.conn.close()
         if exc_type is None and self.saved and self.on_commit:
             self.on_commit()
         return False
-
-    def _end_autocommit(self):
-        """Back to transactions before the connection returns to the pool; one
-        that cannot be switched back (it broke) is not returned at all."""
-        try:
-            self.conn.connection.dbapi_connection.autocommit = False
-        except Exception:
-            self.conn.invalidate()
 
     def find(self, aggregate_cls: type[Aggregate], aggregate_id):
         return self.store.load_aggregate(self.conn, aggregate_cls, aggregate_id)

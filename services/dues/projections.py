@@ -171,18 +171,25 @@ def upsert(conn, table, row: dict, keys: tuple[str, ...]):
 
 # ---- the projector ------------------------------------------------------------
 
+def account_row(account: DuesAccount, version: int) -> dict:
+    current = account.bases[-1] if account.bases else None
+    return {"member_id": account.id, "org_id": account.org_id, "stage": account.stage, "status": account.status,
+            "liable": account.liable, "owes_from": account.owes_from,
+            "category": current.category if current else None, "base": current.base if current else None,
+            "set_amount": current.amount if current else None, "version": version}
+
+
+def schedule_rows(account: DuesAccount, periods) -> list[dict]:
+    return [{"member_id": account.id, **p.__dict__} for p in periods]
+
+
 def write_account(conn, account: DuesAccount, version: int):
     """Rewrite the account row and its schedule from the folded aggregate."""
     periods = account.schedule()
-    current = account.bases[-1] if account.bases else None
-    upsert(conn, dues_accounts, {
-        "member_id": account.id, "org_id": account.org_id, "stage": account.stage, "status": account.status,
-        "liable": account.liable, "owes_from": account.owes_from,
-        "category": current.category if current else None, "base": current.base if current else None,
-        "set_amount": current.amount if current else None, "version": version}, ("member_id",))
+    upsert(conn, dues_accounts, account_row(account, version), ("member_id",))
     conn.execute(delete(dues_schedule).where(dues_schedule.c.member_id == account.id))
     if periods:
-        conn.execute(insert(dues_schedule), [{"member_id": account.id, **p.__dict__} for p in periods])
+        conn.execute(insert(dues_schedule), schedule_rows(account, periods))
     for period in periods:  # settled months follow their month's branch (a move re-attributes them)
         where = [dues_paid_months.c.member_id == account.id, dues_paid_months.c.month >= period.from_month,
                  dues_paid_months.c.org_id != period.org_id]
@@ -205,6 +212,18 @@ def receipt_row(e: Envelope) -> dict:
             "dues_amount": p["dues_amount"], "voluntary_extra": p["voluntary_extra"], "total": p["total"],
             "forward_to_central": p["forward_to_central"], "paid_by": p["paid_by"], "paid_on": p["paid_on"],
             "paid_up_to": p["paid_up_to"], "recorded_at": e.occurred_at, "position": e.aggregate_version}
+
+
+def opening_rows(e: Envelope) -> list[tuple] | None:
+    """A new account (its first event): its row and schedule are inserts
+    only, folded from the event alone, so they go with the event in the
+    append's round trip. A reopening (a later ``account_opened``) rewrites
+    what is there: ``_refold``."""
+    if e.aggregate_version != 1:
+        return None
+    account = DuesAccount.rehydrate(e.aggregate_id, [e])
+    periods = account.schedule()
+    return [(dues_accounts, account_row(account, 1)), *((dues_schedule, row) for row in schedule_rows(account, periods))]
 
 
 def payment_rows(e: Envelope) -> list[tuple]:
@@ -287,7 +306,8 @@ PROJECTORS = {
 }
 
 
-ROWS = {"dues.payment_recorded": payment_rows}  # events whose projection only inserts rows
+ROWS = {"dues.payment_recorded": payment_rows,  # events whose projection only inserts rows (or None: call it)
+        "dues.account_opened": opening_rows}
 
 
 class Projector:

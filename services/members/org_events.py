@@ -2,7 +2,7 @@
 (``orgs.org_created``, ``orgs.branch_founded``, ``orgs.org_renamed``,
 ``orgs.org_dissolved``), for the registration rule: a member belongs to an
 active branch or joint branch, optionally in a party group inside it."""
-from sqlalchemy import Column, String, Table, select
+from sqlalchemy import Column, String, Table, bindparam, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from shared.catalog.orgs import BranchFounded, OrgCreated, OrgDissolved, OrgRenamed
@@ -65,9 +65,12 @@ def apply_org_event(conn, e: Envelope):
 KNOWN_ORGS = ReadModel("known_orgs", [known_orgs], source="orgs", handlers={
     cls: apply_org_event for cls in (OrgCreated, BranchFounded, OrgRenamed, OrgDissolved)})
 
+_ORG = select(known_orgs).where(known_orgs.c.id == bindparam("org_id"))
+_LOCKED_ORG = _ORG.with_for_update()
+
+
 def org_view(conn, org_id: str, lock: bool = False) -> OrgView | None:
     """``lock`` holds the row until commit (a registration and the event that
     dissolves the branch serialise)."""
-    query = select(known_orgs).where(known_orgs.c.id == org_id)
-    row = conn.execute(query.with_for_update() if lock else query).first()
+    row = conn.execute(_LOCKED_ORG if lock else _ORG, {"org_id": org_id}).first()
     return None if row is None else OrgView(row.id, row.kind, row.status, row.parent_id, row.name)

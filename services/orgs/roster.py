@@ -52,7 +52,7 @@ def apply_member_event(conn, envelope: Envelope):
         "stage": p["stage"], "status": p["status"], "version": envelope.aggregate_version})
 
 
-ROSTER = ReadModel("member_roster", [member_roster], source="members", handlers={
+ROSTER = ReadModel("member_roster", [member_roster], source="members", guarded=True, handlers={
     cls: apply_member_event for cls in catalog if issubclass(cls, MemberState)})
 """Every members event carries the member's state after it (MemberState)."""
 

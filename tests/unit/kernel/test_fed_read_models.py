@@ -76,3 +76,32 @@ def test_the_platform_s_fed_read_models_name_their_consumers_from_the_declaratio
     member_types = {cls.event_type for cls in catalog if cls.event_type.startswith("members.")
                     and "org_id" in cls.payload_fields}
     assert set(ROSTER.by_type) == member_types  # every event that says where the member is
+
+
+guarded_names = Table("guarded_names", metadata, Column("org_id", String(64), primary_key=True),
+                      Column("name", String(200)), Column("version", Integer))
+
+
+def _guarded_name(conn, e):
+    """The row's version is the guard: an event at or below it changes nothing."""
+    conn.execute(guarded_names.insert().prefix_with("OR IGNORE"), {"org_id": e.aggregate_id, "name": None,
+                                                                  "version": 0})
+    conn.execute(guarded_names.update().where(guarded_names.c.org_id == e.aggregate_id,
+                                              guarded_names.c.version < e.aggregate_version),
+                 {"name": e.payload["name"], "version": e.aggregate_version})
+
+
+GUARDED = ReadModel("guarded_names", [guarded_names], source="orgs", guarded=True,
+                    handlers={OrgCreated: _guarded_name, OrgRenamed: _guarded_name})
+
+
+def test_a_guarded_read_model_is_fed_without_the_inbox_and_its_guard_keeps_redeliveries_out(db):
+    ensure(db, EventStore("unit", catalog), [GUARDED])
+    renamed = Envelope("orgs.org_renamed", 1, "organisation", "o-1", 2, {"name": "Lake Works Committee",
+                                                                          "renamed_on": "2026-12-02"})
+    for event in (created(), renamed, created()):  # the creation redelivered after the rename
+        assert feed(Inbox(db), "members", GUARDED, event) is True
+    with db.connect() as conn:
+        assert conn.execute(select(guarded_names.c.name, guarded_names.c.version)).all() == \
+            [("Lake Works Committee", 2)]
+        assert conn.execute(select(inbox)).all() == []
