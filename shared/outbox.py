@@ -2,13 +2,13 @@
 
 It runs right after each commit and on a timer sweep, so an event committed
 while the broker is down is published when the broker is back. Rows are
-marked published only after the broker confirmed them: delivery is
-at-least-once, and consumers' inboxes make it effectively once.
+marked published in a transaction that commits only after the broker
+confirmed them: delivery is at-least-once, and consumers' inboxes make it
+effectively once.
 """
 import logging
 
-from sqlalchemy import BigInteger, any_, bindparam, func, select, update
-from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from . import codec
@@ -23,11 +23,19 @@ class OutboxRelay:
         self.db = db
         self.publisher = publisher
         self.batch_size = batch_size
-        # PostgreSQL: ``id = ANY(%(ids)s)``, one array parameter, so the statement is
-        # the same whatever the batch's size (an IN list is rendered anew each time)
-        self._mark_published = update(outbox).where(
-            outbox.c.id.in_(bindparam("ids", expanding=True)) if db.is_sqlite else
-            outbox.c.id == any_(bindparam("ids", type_=ARRAY(BigInteger)))).values(published_at=bindparam("now"))
+        # One statement claims a batch: the oldest unpublished rows are marked
+        # published and returned, in a transaction that commits only once the
+        # broker has confirmed them (a failed publish rolls the mark back). On
+        # PostgreSQL, FOR UPDATE SKIP LOCKED: replicas share the outbox, each
+        # takes rows the others are not relaying.
+        pending = (select(outbox.c.id).where(outbox.c.published_at.is_(None))
+                   .order_by(outbox.c.id).limit(bindparam("batch")))
+        if not db.is_sqlite:
+            pending = pending.with_for_update(skip_locked=True)
+        self._claim = (update(outbox).where(outbox.c.id.in_(pending.scalar_subquery()))
+                       .values(published_at=bindparam("now"))
+                       .returning(outbox.c.id, outbox.c.event_id, outbox.c.exchange, outbox.c.routing_key,
+                                  outbox.c.body))
 
     def publish_pending(self, max_batches: int | None = None) -> int:
         """Publish unpublished rows in batches; return how many were published."""
@@ -35,20 +43,12 @@ class OutboxRelay:
         batches = 0
         while max_batches is None or batches < max_batches:
             with self.db.begin() as conn:
-                query = (select(outbox.c.id, outbox.c.event_id, outbox.c.exchange,
-                                outbox.c.routing_key, outbox.c.body)
-                         .where(outbox.c.published_at.is_(None))
-                         .order_by(outbox.c.id).limit(self.batch_size))
-                if not self.db.is_sqlite:
-                    # Replicas share the outbox: each takes rows the others are not relaying.
-                    query = query.with_for_update(skip_locked=True)
-                rows = conn.execute(query).all()
+                rows = sorted(conn.execute(self._claim, {"batch": self.batch_size, "now": codec.utcnow()}).all())
                 if not rows:
                     break
                 self.publisher.publish_batch([
                     Message(row.exchange, row.routing_key, row.body, message_id=row.event_id)
                     for row in rows])
-                conn.execute(self._mark_published, {"ids": [row.id for row in rows], "now": codec.utcnow()})
             published += len(rows)
             batches += 1
             if len(rows) < self.batch_size:
