@@ -10,7 +10,7 @@
 
 And the reads command handlers need for their rules. Queries for callers are
 in queries.py."""
-from sqlalchemy import JSON, Column, Date, Integer, MetaData, String, Table, select, update
+from sqlalchemy import JSON, Column, Date, Index, Integer, MetaData, String, Table, select, update
 
 from shared import codec
 from shared.catalog.members import (
@@ -66,6 +66,9 @@ members = Table(
     Column("extension", JSON),
     Column("cancellation", JSON),
     Column("version", Integer, nullable=False),
+    # A branch's list in its order (queries.list_members): its page is read
+    # off this index, its total counted from it, without touching the rows.
+    Index("ix_members_org_name", "org_id", "name", "id"),
 )
 
 # ---- the projector of members' own events -----------------------------------------
@@ -221,7 +224,8 @@ def _changed(changes):
     return handler
 
 
-MEMBERS = ReadModel("members", tables=(members,), version=1, handlers={
+# v2: the (org_id, name, id) index of a branch's list
+MEMBERS = ReadModel("members", tables=(members,), version=2, handlers={
     MemberRegistered: _registered, **{cls: _changed(changes) for cls, changes in CHANGES.items()}})
 
 project = MEMBERS.apply
