@@ -11,7 +11,8 @@ data: ID numbers and phones must not reach a log."""
 from nameko.extensions import DependencyProvider
 
 from shared.contracts import members as contract
-from shared.contracts.orgs import EventPageOut, PageIn
+from shared.contracts.common import PageIn
+from shared.contracts.orgs import EventPageOut
 from shared.errors import NotFound
 from shared.nameko_adapter import CallContext, EventSourcing, domain_rpc, event_consumer
 from shared.rpc_io import identifier as _id, out as _out, today as _today, valid as _valid

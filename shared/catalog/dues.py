@@ -8,14 +8,15 @@ shows to the branch (6 consecutive unpaid months without a recorded reason).
 """
 from marshmallow import Schema, fields, validate
 
-from ..contracts.dues import BASE_POLICIES, CATEGORIES, MONTH_PATTERN, REDUCTION_KINDS
+from ..contracts.common import MONTH_PATTERN, FullMatch
+from ..contracts.dues import BASE_POLICIES, CATEGORIES, REDUCTION_KINDS
 from ..event import Event
 from . import catalog
 
 
 def _month(**kwargs):
     kwargs.setdefault("required", True)
-    return fields.String(validate=validate.Regexp(MONTH_PATTERN), **kwargs)
+    return fields.String(validate=FullMatch(MONTH_PATTERN), **kwargs)
 
 
 def _money(**kwargs):

@@ -13,6 +13,9 @@ from decimal import Decimal
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
+from .common import (ID, MONTH, Date, Text, date_field as _date,  # noqa: F401
+                     describe as _describe, month_field as _month)
+
 RATE_CATEGORIES = ("employed", "retired", "self_employed", "annual_salary")
 """Assessed as a rate of a base: pay after tax, pension, last quarter's average
 monthly net income, pay received that month."""
@@ -25,15 +28,9 @@ REDUCTION_KINDS = ("reduced", "waived")
 REDUCTION_STATES = ("requested", "approved", "rejected")
 MONTH_STATES = ("paid", "unpaid", "waived", "excused", "unassessed", "not_due")
 
-MONTH_PATTERN = r"^\d{4}-(0[1-9]|1[0-2])$"
-MONEY_PATTERN = re.compile(r"\d{1,10}(\.\d{1,2})?")
+MONEY_PATTERN = re.compile(r"[0-9]{1,10}(\.[0-9]{1,2})?")  # ASCII digits: \d takes any script's
 FEN = Decimal("0.01")
-ID = validate.Length(min=1, max=64)
 MAX_MONTHS = 24
-
-
-def _describe(text, example=None):
-    return {"description": text, **({"example": example} if example is not None else {})}
 
 
 class Money(fields.Decimal):
@@ -61,20 +58,10 @@ def _money(text, required=False):
     return Money(metadata=_describe(text), **kwargs)
 
 
-def _month(text, required=False, **kwargs):
-    kwargs.update({"required": True} if required else {"load_default": None, "allow_none": True})
-    return fields.String(validate=validate.Regexp(MONTH_PATTERN, error="Must be a month, YYYY-MM."),
-                         metadata=_describe(text, "2024-03"), **kwargs)
-
-
-def _date(text, required=False):
-    kwargs = {"required": True} if required else {"load_default": None}
-    return fields.Date(metadata=_describe(text, "2024-03-01"), **kwargs)
-
-
-def _text(text, required=True, max_length=1000):
+def _text(text, required=True, max_length=1000, multiline=False):
     kwargs = {"required": True} if required else {"load_default": None, "allow_none": True}
-    return fields.String(validate=validate.Length(min=1, max=max_length), metadata=_describe(text), **kwargs)
+    return Text(validate=validate.Length(min=1, max=max_length), multiline=multiline, metadata=_describe(text),
+                **kwargs)
 
 
 def _ordered(data, first, last):
@@ -118,7 +105,7 @@ class PaymentIn(Schema):
                                     metadata=_describe("chosen by the client, unique per payment",
                                                        "7f1c9a2e-5d1b-4c55-9a61-0c0a3e1b2f10"))
     member_id = fields.String(required=True, validate=ID)
-    months = fields.List(fields.String(validate=validate.Regexp(MONTH_PATTERN, error="Must be a month, YYYY-MM.")),
+    months = fields.List(fields.String(validate=MONTH),
                          load_default=None, allow_none=True, validate=validate.Length(max=MAX_MONTHS),
                          metadata=_describe("the months paid for; or give from and to", ["2024-01", "2024-02"]))
     from_month = _month("first month paid for (with to)", data_key="from")
@@ -148,7 +135,7 @@ class RecordReductionIn(Schema):
     from_month = _month("first month", required=True)
     to_month = _month("last month", required=True)
     monthly_amount = _money("the reduced monthly amount (kind reduced)")
-    reason = _text("why (hardship, illness...)")
+    reason = _text("why (hardship, illness...)", multiline=True)
     decided_on = _date("date of the branch decision", required=True)
     decision_ref = _text("reference of the branch meeting minutes", required=False, max_length=200)
 
@@ -165,13 +152,13 @@ class ApproveReductionIn(Schema):
     reduction_id = fields.String(required=True, validate=ID)
     approved_by = _text("the approving parent organisation (id or name)", max_length=100)
     approved_on = _date("today if absent")
-    note = _text("optional note", required=False)
+    note = _text("optional note", required=False, multiline=True)
 
 
 class RejectReductionIn(Schema):
     reduction_id = fields.String(required=True, validate=ID)
     rejected_by = _text("the parent organisation (id or name)", max_length=100)
-    reason = _text("mandatory: a request is never refused without cause")
+    reason = _text("mandatory: a request is never refused without cause", multiline=True)
     rejected_on = _date("today if absent")
 
 
@@ -180,7 +167,7 @@ class ArrearsReasonIn(Schema):
     months do not count towards the arrears flag."""
     from_month = _month("first month", required=True)
     to_month = _month("last month", required=True)
-    reason = _text("the reason")
+    reason = _text("the reason", multiline=True)
 
     @validates_schema
     def _order(self, data, **kwargs):
@@ -236,7 +223,7 @@ class ReceiptOut(Schema):
     forward_to_central = fields.Boolean(metadata=_describe(
         "a single voluntary payment at or above the threshold is forwarded whole to the central level"))
     paid_by = fields.String(allow_none=True, metadata=_describe("proxy payer, if any"))
-    paid_on = fields.Date()
+    paid_on = Date()
     recorded_at = fields.DateTime(metadata=_describe("UTC, ISO-8601"))
     paid_up_to = fields.String(allow_none=True, metadata=_describe("after this payment"))
 
@@ -270,11 +257,11 @@ class ReductionOut(Schema):
     to_month = fields.String()
     monthly_amount = _amount()
     reason = fields.String()
-    decided_on = fields.Date()
+    decided_on = Date()
     decision_ref = fields.String(allow_none=True)
     state = fields.String(metadata=_describe("one of " + ", ".join(REDUCTION_STATES)))
     decided_by = fields.String(allow_none=True, metadata=_describe("who approved or rejected"))
-    approved_on = fields.Date(allow_none=True)
+    approved_on = Date(allow_none=True)
     rejection_reason = fields.String(allow_none=True)
 
 

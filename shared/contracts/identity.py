@@ -6,28 +6,16 @@ default, ``RAISE``)."""
 from marshmallow import Schema, fields, validate
 
 from ..access import ROLES
+from .common import ID, MAX_PAGE, FullMatch, PageIn, Text, describe as _describe  # noqa: F401
 
 ACCOUNT_KINDS = ("staff", "member")
 USERNAME_PATTERN = r"^[a-z0-9._-]{3,64}$"
 MIN_PASSWORD, MAX_PASSWORD = 8, 128
-MAX_PAGE = 200
 MAX_GRANTS = 50
-ID = validate.Length(min=1, max=64)
-USERNAME = validate.Regexp(USERNAME_PATTERN, error="3 to 64 characters of a-z, 0-9, '.', '_' and '-'")
+USERNAME = FullMatch(USERNAME_PATTERN, error="3 to 64 characters of a-z, 0-9, '.', '_' and '-'")
 PASSWORD = validate.Length(min=MIN_PASSWORD, max=MAX_PASSWORD,
                            error=f"a password has {MIN_PASSWORD} to {MAX_PASSWORD} characters")
 TOKEN = validate.Length(min=1, max=200)
-
-
-class Text(fields.String):
-    """A string with surrounding blanks removed before it is validated."""
-
-    def _deserialize(self, value, attr, data, **kwargs):
-        return super()._deserialize(value, attr, data, **kwargs).strip()
-
-
-def _describe(text, example=None):
-    return {"description": text, **({"example": example} if example is not None else {})}
 
 
 def _username(text="the account's sign-in name", required=True):
@@ -62,13 +50,7 @@ class ChangePasswordIn(Schema):
 
 
 class DisableAccountIn(Schema):
-    reason = Text(required=True, validate=validate.Length(min=1, max=500))
-
-
-class PageIn(Schema):
-    """Query parameters (they may arrive as strings)."""
-    limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=MAX_PAGE))
-    offset = fields.Integer(load_default=0, validate=validate.Range(min=0))
+    reason = Text(required=True, validate=validate.Length(min=1, max=500), multiline=True)
 
 
 class AccountListIn(PageIn):

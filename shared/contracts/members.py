@@ -14,7 +14,7 @@ import re
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from .orgs import ID, PageIn, Text, page_of  # the generic pieces: one definition for all contracts
+from .common import ID, Date, PageIn, Text, date_field as _date, describe as _describe, page_of, text_field as _text  # noqa: F401
 
 GENDERS = ("male", "female")
 STAGES = ("applicant", "activist", "candidate", "probationary", "full")
@@ -139,30 +139,6 @@ class Phone(fields.String):
         return value
 
 
-class IsoDate(fields.Date):
-    """A date in a response; read models may hold it as an ISO string already."""
-
-    def _serialize(self, value, attr, obj, **kwargs):
-        if isinstance(value, str):
-            return value
-        return super()._serialize(value, attr, obj, **kwargs)
-
-
-def _describe(text, example=None):
-    return {"description": text, **({"example": example} if example is not None else {})}
-
-
-def _date(text, required=False, example="2024-03-01"):
-    kwargs = {"required": True} if required else {"load_default": None}
-    return fields.Date(metadata=_describe(text, example), **kwargs)
-
-
-def _text(text, max_length, required=False, example=None):
-    kwargs = {"required": True} if required else {"load_default": None, "allow_none": True}
-    return Text(validate=validate.Length(min=1 if required else 0, max=max_length),
-                metadata=_describe(text, example), **kwargs)
-
-
 def _count(text, example, minimum=0):
     return fields.Integer(strict=True, required=True, validate=validate.Range(min=minimum, max=100_000),
                           metadata=_describe(text, example))
@@ -225,7 +201,7 @@ class UpdateMemberIn(Schema):
     another branch is a transfer, not an update."""
     name = Text(validate=validate.Length(min=1, max=50))
     gender = fields.String(validate=validate.OneOf(GENDERS))
-    birth_date = fields.Date(metadata=_describe("must match the ID number"))
+    birth_date = Date(metadata=_describe("must match the ID number"))
     ethnicity = Text(validate=validate.Length(min=1, max=30))
     education = Text(validate=validate.Length(min=1, max=50))
     employer = Text(validate=validate.Length(min=1, max=100))
@@ -252,7 +228,7 @@ class ChangeStatusIn(Schema):
                            metadata=_describe("the new status", "lost_contact"))
     changed_on = _date("date of the change; time limits are counted to it; today if absent")
     reason = _text("why; recorded with the change", 1000, required=True,
-                   example="no reply to calls or letters since March")
+                   example="no reply to calls or letters since March", multiline=True)
     abroad_since = _date("for a suspension on the abroad ground: settled or studying abroad since")
     inactive_since = _date("for left: without organisational life or dues since (defaults to "
                            "the lost-contact date)")
@@ -262,7 +238,7 @@ class ChangeStatusIn(Schema):
 class StepIn(Schema):
     """What every pipeline step may carry."""
     decided_by = _text("who decided or did it (e.g. branch committee)", 100, example="支部委员会")
-    note = _text("remarks", 1000)
+    note = _text("remarks", 1000, multiline=True)
     expected_version = _expected_version()
 
 
@@ -377,13 +353,13 @@ class ExtendProbationIn(StepIn):
     decided_on = _date("on or after the end of probation; today if absent")
     months = fields.Integer(strict=True, required=True, validate=validate.Range(min=1, max=60),
                             metadata=_describe("by how many months (the rules allow 6-12, once)", 6))
-    reason = _text("why", 1000, required=True)
+    reason = _text("why", 1000, required=True, multiline=True)
     approved_on = _date("approved by the parent committee")
 
 
 class CancelProbationIn(StepIn):
     decided_on = _date("today if absent")
-    reason = _text("why", 1000, required=True)
+    reason = _text("why", 1000, required=True, multiline=True)
 
 
 PIPELINE_STEPS = {
@@ -420,7 +396,7 @@ class ErasePersonalDataIn(Schema):
     """Erase the member's ID number and phone for good (their data key and
     ciphertexts are deleted; the ID number may then be registered again)."""
     reason = _text("why; recorded with the erasure (never the data itself)", 1000, required=True,
-                   example="the person asked for erasure after leaving")
+                   example="the person asked for erasure after leaving", multiline=True)
     erased_on = _date("today if absent")
     expected_version = _expected_version()
 
@@ -447,20 +423,20 @@ class SponsorOut(MemberRefOut):
 
 
 class TalkOut(Schema):
-    talked_on = IsoDate()
+    talked_on = Date()
     talked_by = fields.String()
-    due_on = IsoDate(allow_none=True)
+    due_on = Date(allow_none=True)
     late = fields.Boolean(metadata=_describe("held after its due date"))
 
 
 class AssessmentOut(Schema):
-    assessed_on = IsoDate()
+    assessed_on = Date()
     result = fields.String()
     note = fields.String(allow_none=True)
 
 
 class ReviewOut(Schema):
-    reviewed_on = IsoDate()
+    reviewed_on = Date()
     passed = fields.Boolean()
 
 
@@ -471,27 +447,27 @@ class TrainingOut(Schema):
 
 
 class VoteOut(Schema):
-    meeting_date = IsoDate()
+    meeting_date = Date()
     eligible_voters = fields.Integer()
     present_voters = fields.Integer()
     yes = fields.Integer()
     no = fields.Integer()
     abstain = fields.Integer()
-    approval_due_on = IsoDate(allow_none=True, metadata=_describe("the parent approves by then"))
-    approval_due_on_special = IsoDate(allow_none=True, metadata=_describe("... or by then in special cases"))
-    approved_on = IsoDate(allow_none=True)
+    approval_due_on = Date(allow_none=True, metadata=_describe("the parent approves by then"))
+    approval_due_on_special = Date(allow_none=True, metadata=_describe("... or by then in special cases"))
+    approved_on = Date(allow_none=True)
     special = fields.Boolean(allow_none=True)
 
 
 class ExtensionOut(Schema):
-    decided_on = IsoDate()
+    decided_on = Date()
     months = fields.Integer()
     reason = fields.String()
-    previous_ends_on = IsoDate()
+    previous_ends_on = Date()
 
 
 class CancellationOut(Schema):
-    decided_on = IsoDate()
+    decided_on = Date()
     reason = fields.String()
 
 
@@ -500,15 +476,15 @@ class StatusDetailOut(Schema):
     reason = fields.String(allow_none=True)
     grounds = fields.String(allow_none=True, metadata=_describe(
         "unreachable, abroad, inactivity or after_suspension, where a time limit applied"))
-    lost_contact_since = IsoDate(allow_none=True)
-    suspended_on = IsoDate(allow_none=True)
+    lost_contact_since = Date(allow_none=True)
+    suspended_on = Date(allow_none=True)
 
 
 class MemberOut(Schema):
     id = fields.String()
     name = fields.String()
     gender = fields.String()
-    birth_date = fields.Date(allow_none=True, metadata=_describe(
+    birth_date = Date(allow_none=True, metadata=_describe(
         "null unless personal data is revealed (with it the masked ID number could be worked out)"))
     ethnicity = fields.String()
     education = fields.String()
@@ -527,18 +503,18 @@ class MemberOut(Schema):
     group_name = fields.String(allow_none=True)
     stage = fields.String(metadata=_describe("one of " + ", ".join(STAGES)))
     status = fields.String(metadata=_describe("one of " + ", ".join(STATUSES)))
-    status_since = fields.Date(allow_none=True)
+    status_since = Date(allow_none=True)
     status_detail = fields.Nested(StatusDetailOut, allow_none=True)
-    registered_on = fields.Date()
-    applied_on = fields.Date(allow_none=True)
-    activist_on = fields.Date(allow_none=True)
-    candidate_on = fields.Date(allow_none=True)
-    admitted_on = fields.Date(allow_none=True, metadata=_describe("join date: the admission meeting"))
-    full_on = fields.Date(allow_none=True, metadata=_describe("party standing counts from it"))
-    probation_ends_on = fields.Date(allow_none=True)
-    talk_due_on = fields.Date(allow_none=True)
-    candidate_eligible_on = fields.Date(allow_none=True)
-    next_assessment_due_on = fields.Date(allow_none=True)
+    registered_on = Date()
+    applied_on = Date(allow_none=True)
+    activist_on = Date(allow_none=True)
+    candidate_on = Date(allow_none=True)
+    admitted_on = Date(allow_none=True, metadata=_describe("join date: the admission meeting"))
+    full_on = Date(allow_none=True, metadata=_describe("party standing counts from it"))
+    probation_ends_on = Date(allow_none=True)
+    talk_due_on = Date(allow_none=True)
+    candidate_eligible_on = Date(allow_none=True)
+    next_assessment_due_on = Date(allow_none=True)
     talk = fields.Nested(TalkOut, allow_none=True)
     contacts = fields.List(fields.Nested(MemberRefOut))
     assessments = fields.List(fields.Nested(AssessmentOut))
@@ -560,19 +536,19 @@ class DeadlineOut(Schema):
     name = fields.String()
     stage = fields.String()
     kind = fields.String(metadata=_describe("one of " + ", ".join(DEADLINE_KINDS)))
-    due_on = fields.Date()
+    due_on = Date()
     days_left = fields.Integer(metadata=_describe("negative once overdue"))
 
 
 class PipelineDueOut(Schema):
-    as_of = fields.Date()
+    as_of = Date()
     due = fields.List(fields.Nested(DeadlineOut), metadata=_describe("due on or after as_of, soonest first"))
     overdue = fields.List(fields.Nested(DeadlineOut), metadata=_describe("past their date, oldest first"))
 
 
 class NextDeadlineOut(Schema):
     kind = fields.String(metadata=_describe("one of " + ", ".join(DEADLINE_KINDS)))
-    due_on = fields.Date()
+    due_on = Date()
 
 
 MEMBER_PATH = "/api/v1/members/"
@@ -601,11 +577,11 @@ class MemberRowOut(Schema):
     group_id = fields.String(allow_none=True, metadata=_describe("the party group within the branch, if any"))
     group_name = fields.String(allow_none=True)
     stage = fields.String(metadata=_describe("one of " + ", ".join(STAGES)))
-    stage_since = IsoDate(allow_none=True, metadata=_describe(
+    stage_since = Date(allow_none=True, metadata=_describe(
         "the date the member reached the stage (" + ", ".join(f"{s}: {d}" for s, d in STAGE_DATES.items())
         + " of the full record); null where it was not recorded"))
     status = fields.String(metadata=_describe("one of " + ", ".join(STATUSES)))
-    status_since = IsoDate(allow_none=True, metadata=_describe("the date of the last status change, if any"))
+    status_since = Date(allow_none=True, metadata=_describe("the date of the last status change, if any"))
     next_deadline = fields.Nested(NextDeadlineOut, allow_none=True, metadata=_describe(
         "the member's soonest pipeline deadline (as pipeline_due has it; active members only), or null"))
 

@@ -4,6 +4,8 @@ schemas (``...Out``). Rule numbers are not here: they are versioned rule data
 in the service, so a schema never refuses what a rule revision would allow."""
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
+from .common import ID, MAX_PAGE, Date, PageIn, Text, date_field as _date, describe as _describe, page_of  # noqa: F401
+
 KINDS = ("committee", "general_branch", "branch", "joint_branch", "group")
 BRANCH_KINDS = ("branch", "joint_branch")
 ORG_STATUSES = ("active", "dissolved")
@@ -12,27 +14,6 @@ UNIT_TYPES = ("enterprise", "public_institution", "university", "research_instit
 SEAT_ROLES = ("secretary", "deputy_secretary", "organisation", "publicity", "discipline",
               "youth", "women", "united_front")
 FOUNDING_STATES = ("requested", "approved", "rejected", "committee_elected", "confirmed")
-
-MAX_PAGE = 200
-ID = validate.Length(min=1, max=64)
-
-
-class Text(fields.String):
-    """A string with surrounding blanks removed before it is validated, so a
-    blank name or reason fails ``Length(min=1)``."""
-
-    def _deserialize(self, value, attr, data, **kwargs):
-        return super()._deserialize(value, attr, data, **kwargs).strip()
-
-
-def _describe(text, example=None):
-    return {"description": text, **({"example": example} if example is not None else {})}
-
-
-def _date(text, required=False):
-    kwargs = {"required": True} if required else {"load_default": None}
-    return fields.Date(metadata=_describe(text, "2024-03-01"), **kwargs)
-
 
 def _count(text, required=False):
     kwargs = {"required": True} if required else {"load_default": None}
@@ -105,7 +86,7 @@ class RenameOrgIn(Schema):
 
 
 class DissolveOrgIn(Schema):
-    reason = Text(required=True, validate=validate.Length(min=1, max=1000))
+    reason = Text(required=True, validate=validate.Length(min=1, max=1000), multiline=True)
     dissolved_on = _date("today if absent")
     expected_version = fields.Integer(strict=True, load_default=None, validate=validate.Range(min=1))
 
@@ -127,12 +108,12 @@ class FoundingRequestIn(Schema):
 
 class ApproveFoundingIn(Schema):
     decided_on = _date("today if absent")
-    note = Text(load_default=None, allow_none=True, validate=validate.Length(max=1000))
+    note = Text(load_default=None, allow_none=True, validate=validate.Length(max=1000), multiline=True)
 
 
 class RejectFoundingIn(Schema):
     reason = Text(required=True, validate=validate.Length(min=1, max=1000),
-                  metadata=_describe("mandatory: a request is never refused without cause"))
+                  metadata=_describe("mandatory: a request is never refused without cause"), multiline=True)
     decided_on = _date("today if absent")
 
 
@@ -166,12 +147,6 @@ class AddAllianceMemberIn(Schema):
 class RemoveAllianceMemberIn(Schema):
     org_id = fields.String(required=True, validate=ID)
     left_on = _date("today if absent")
-
-
-class PageIn(Schema):
-    """Query parameters (they may arrive as strings)."""
-    limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=MAX_PAGE))
-    offset = fields.Integer(load_default=0, validate=validate.Range(min=0))
 
 
 class ChildrenIn(PageIn):
@@ -219,8 +194,8 @@ class OrgOut(Schema):
     probationary_members = fields.Integer(allow_none=True)
     founded_directly = fields.Boolean(allow_none=True)
     founding_request_id = fields.String(allow_none=True)
-    created_on = fields.Date()
-    dissolved_on = fields.Date(allow_none=True)
+    created_on = Date()
+    dissolved_on = Date(allow_none=True)
     dissolution_reason = fields.String(allow_none=True)
     warnings = fields.List(fields.Nested(WarningOut),
                            metadata=_describe("size thresholds passed: advice for the parent, not blocks"))
@@ -242,15 +217,15 @@ class FoundingRequestOut(Schema):
     probationary_members = fields.Integer()
     founding_members = fields.List(fields.Nested(FoundingMemberIn))
     proposed_committee = fields.List(fields.Nested(SeatIn))
-    requested_on = fields.Date()
-    decision_due_on = fields.Date()
+    requested_on = Date()
+    decision_due_on = Date()
     decision_overdue = fields.Boolean(metadata=_describe("still undecided after the due date"))
-    decided_on = fields.Date(allow_none=True)
+    decided_on = Date(allow_none=True)
     note = fields.String(allow_none=True)
     rejection_reason = fields.String(allow_none=True)
-    meeting_date = fields.Date(allow_none=True)
+    meeting_date = Date(allow_none=True)
     elected_seats = fields.List(fields.Nested(SeatIn), allow_none=True)
-    confirmed_on = fields.Date(allow_none=True)
+    confirmed_on = Date(allow_none=True)
     branch_id = fields.String(allow_none=True, metadata=_describe("the branch, once confirmed and active"))
     version = fields.Integer()
 
@@ -259,9 +234,9 @@ class CommitteeOut(Schema):
     org_id = fields.String()
     org_name = fields.String()
     kind = fields.String()
-    elected_on = fields.Date()
+    elected_on = Date()
     term_years = fields.Integer()
-    term_ends_on = fields.Date()
+    term_ends_on = Date()
     days_left = fields.Integer(metadata=_describe("negative once the term has ended"))
     election_due = fields.Boolean()
     full_members = fields.Integer(allow_none=True)
@@ -274,13 +249,13 @@ class AllianceMemberOut(Schema):
     name = fields.String(allow_none=True)
     kind = fields.String(allow_none=True)
     status = fields.String(allow_none=True)
-    joined_on = fields.Date()
+    joined_on = Date()
 
 
 class AllianceOut(Schema):
     id = fields.String()
     name = fields.String()
-    formed_on = fields.Date()
+    formed_on = Date()
     member_org_ids = fields.List(fields.String())
     members = fields.List(fields.Nested(AllianceMemberOut))
     version = fields.Integer()
@@ -298,11 +273,6 @@ class EventOut(Schema):
     causation_id = fields.String(allow_none=True)
     actor = fields.String(allow_none=True)
     payload = fields.Dict()
-
-
-def page_of(item_schema: type[Schema], name: str) -> type[Schema]:
-    return Schema.from_dict({"items": fields.List(fields.Nested(item_schema)), "total": fields.Integer(),
-                             "limit": fields.Integer(), "offset": fields.Integer()}, name=name)
 
 
 OrgPageOut = page_of(OrgOut, "OrgPageOut")

@@ -8,8 +8,8 @@ revision would allow.
 """
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from .members import IsoDate
-from .orgs import ID, PageIn, Text, page_of
+from .common import (ID, MONTH, Date, PageIn, Text, date_field as _date, describe as _describe,  # noqa: F401
+                     page_of, text_field as _text)
 
 TRANSFER_STATES = ("requested", "returned", "approved", "letter_issued", "letter_expired", "accepted",
                    "report_overdue", "reported_in", "completed", "withdrawn", "rejected", "cancelled")
@@ -27,22 +27,6 @@ SIDES = ("sending", "receiving")
 DUES_SOURCES = ("dues_service", "issuer", "unknown")
 """Where the letter's dues figures come from: the dues service, the issuer's
 own record (the dues service could not tell), or nowhere (not known)."""
-MONTH_PATTERN = r"^\d{4}-(0[1-9]|1[0-2])$"
-
-
-def _describe(text, example=None):
-    return {"description": text, **({"example": example} if example is not None else {})}
-
-
-def _date(text, required=False, example="2024-03-01"):
-    kwargs = {"required": True} if required else {"load_default": None}
-    return fields.Date(metadata=_describe(text, example), **kwargs)
-
-
-def _text(text, max_length=1000, required=False, example=None):
-    kwargs = {"required": True} if required else {"load_default": None, "allow_none": True}
-    return Text(validate=validate.Length(min=1 if required else 0, max=max_length),
-                metadata=_describe(text, example), **kwargs)
 
 
 # ---- commands ---------------------------------------------------------------------
@@ -50,7 +34,7 @@ def _text(text, max_length=1000, required=False, example=None):
 class TransferStepIn(Schema):
     """What every step may carry."""
     decided_by = _text("who decided or did it (e.g. the sending branch committee)", 100, example="支部委员会")
-    note = _text("remarks")
+    note = _text("remarks", multiline=True)
     expected_version = fields.Integer(strict=True, load_default=None, validate=validate.Range(min=1),
                                       metadata=_describe("refuse (409) if the transfer changed since this "
                                                          "version"))
@@ -69,7 +53,7 @@ class RequestTransferIn(Schema):
         "in_city or elsewhere: sets the letter's default validity (about 10 or 30 days)", "in_city"))
     grounds = fields.String(required=True, validate=validate.OneOf(GROUNDS),
                             metadata=_describe("why the member moves", "employer_change"))
-    reason = _text("details", example="调入生物医药研究院工作")
+    reason = _text("details", example="调入生物医药研究院工作", multiline=True)
     requested_on = _date("today if absent")
 
 
@@ -78,7 +62,7 @@ class ApproveTransferIn(TransferStepIn):
 
 
 class ReturnTransferIn(TransferStepIn):
-    reason = _text("what to correct (mandatory)", required=True, example="请补充新单位名称")
+    reason = _text("what to correct (mandatory)", required=True, example="请补充新单位名称", multiline=True)
     returned_on = _date("today if absent")
 
 
@@ -88,19 +72,19 @@ class ResubmitTransferIn(TransferStepIn):
     to_group_id = fields.String(allow_none=True, validate=ID)
     scope = fields.String(validate=validate.OneOf(SCOPES))
     grounds = fields.String(validate=validate.OneOf(GROUNDS))
-    reason = Text(allow_none=True, validate=validate.Length(max=1000))
+    reason = Text(allow_none=True, validate=validate.Length(max=1000), multiline=True)
     resubmitted_on = _date("today if absent")
 
 
 class WithdrawTransferIn(TransferStepIn):
-    reason = _text("why the member withdraws")
+    reason = _text("why the member withdraws", multiline=True)
     withdrawn_on = _date("today if absent")
 
 
 class RejectTransferIn(TransferStepIn):
     """Refused by the sending side (before the letter) or the receiving side
     (after it). A transfer is never refused without cause."""
-    reason = _text("why (mandatory)", required=True, example="接收单位不符合条件")
+    reason = _text("why (mandatory)", required=True, example="接收单位不符合条件", multiline=True)
     rejected_on = _date("today if absent")
 
 
@@ -110,7 +94,7 @@ class IssueLetterIn(TransferStepIn):
                         "10 days (in city) or 30 (elsewhere) after issued_on if absent", example="2024-03-11")
     reference = _text("the letter's reference number", 100, example="苏工委组转字〔2024〕12号")
     dues_paid_up_to = fields.String(load_default=None, allow_none=True,
-                                    validate=validate.Regexp(MONTH_PATTERN, error="Must be a month, YYYY-MM."),
+                                    validate=MONTH,
                                     metadata=_describe("the issuer's record of the month dues are paid up to, "
                                                        "used only when the dues service cannot tell", "2024-02"))
 
@@ -179,8 +163,8 @@ class LetterDuesOut(Schema):
 class LetterOut(Schema):
     number = fields.Integer(metadata=_describe("1 for the first letter, 2 after a reissue..."))
     reference = fields.String(allow_none=True)
-    issued_on = IsoDate()
-    valid_until = IsoDate()
+    issued_on = Date()
+    valid_until = Date()
     expired = fields.Boolean(metadata=_describe("valid_until has passed (as of today)"))
     rules_version = fields.String()
     dues = fields.Nested(LetterDuesOut)
@@ -210,16 +194,16 @@ class TransferOut(Schema):
     reason = fields.String(allow_none=True)
     state = fields.String(metadata=_describe("one of " + ", ".join(TRANSFER_STATES)))
     final = fields.Boolean(metadata=_describe("completed, withdrawn, rejected or cancelled"))
-    requested_on = IsoDate()
-    approved_on = IsoDate(allow_none=True)
+    requested_on = Date()
+    approved_on = Date(allow_none=True)
     returned_reason = fields.String(allow_none=True)
     letter = fields.Nested(LetterOut, allow_none=True)
-    accepted_on = IsoDate(allow_none=True)
-    report_due_on = IsoDate(allow_none=True, metadata=_describe("report in by then, or an alert is raised"))
+    accepted_on = Date(allow_none=True)
+    report_due_on = Date(allow_none=True, metadata=_describe("report in by then, or an alert is raised"))
     report_overdue = fields.Boolean()
-    reported_on = IsoDate(allow_none=True)
-    completed_on = IsoDate(allow_none=True)
-    closed_on = IsoDate(allow_none=True, metadata=_describe("withdrawn, rejected or cancelled on"))
+    reported_on = Date(allow_none=True)
+    completed_on = Date(allow_none=True)
+    closed_on = Date(allow_none=True, metadata=_describe("withdrawn, rejected or cancelled on"))
     close_reason = fields.String(allow_none=True)
     closed_by_side = fields.String(allow_none=True, metadata=_describe("for a rejection: sending or receiving"))
     version = fields.Integer(metadata=_describe("pass as expected_version to refuse lost updates"))
@@ -228,7 +212,7 @@ class TransferOut(Schema):
 
 
 class SweepOut(Schema):
-    as_of = fields.Date()
+    as_of = Date()
     letters_expired = fields.List(fields.String())
     reports_overdue = fields.List(fields.String())
     completed = fields.List(fields.String(), metadata=_describe("reported-in transfers completed by the sweep"))
