@@ -8,6 +8,8 @@ not 365 days.
 import calendar
 import datetime as dt
 
+from .errors import InvalidInput
+
 
 def add_months(day: dt.date, months: int) -> dt.date:
     index = day.month - 1 + months
@@ -37,3 +39,18 @@ def working_days(first: dt.date, last: dt.date) -> int:
         if (first.weekday() + offset) % 7 < 5:
             count += 1
     return count
+
+
+def not_future(day: dt.date, today: dt.date, field: str):
+    """An act that must already have happened (a meeting held, a decision
+    taken, an organisation created) cannot be dated after today."""
+    if day > today:
+        raise InvalidInput(f"{field} {day.isoformat()} is in the future", {field: day.isoformat()})
+
+
+def act_date(given: dt.date | None, today: dt.date, field: str) -> dt.date:
+    """The date of an act: as given (not after today), or today if none was."""
+    if given is None:
+        return today
+    not_future(given, today, field)
+    return given

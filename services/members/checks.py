@@ -6,6 +6,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 from shared.contracts.orgs import BRANCH_KINDS
+from shared.dates import not_future  # noqa: F401 (the member's modules import it from here)
 from shared.errors import InvalidInput, RuleViolation
 
 
@@ -48,11 +49,6 @@ def check_branch(branch: OrgView, group: OrgView | None):
         raise RuleViolation("members.registration.active_branch",
                             f"organisation {group.id} is not an active party group of branch {branch.id}",
                             {"group_id": group.id})
-
-
-def not_future(day: dt.date, today: dt.date, field: str):
-    if day > today:
-        raise InvalidInput(f"{field} {day.isoformat()} is in the future", {field: day.isoformat()})
 
 
 def not_before(day: dt.date, earlier: dt.date | None, what: str, field: str):

@@ -5,6 +5,7 @@ shared.contracts.orgs; ``today`` fills the dates a caller left out."""
 import datetime as dt
 import uuid
 
+from shared.dates import act_date, not_future
 from shared.errors import Conflict, NotFound
 
 from . import projections, roster
@@ -64,7 +65,7 @@ def create_org(uow, *, today: dt.date, name: str, kind: str, parent_id: str | No
                unit: dict | None = None, covered_units=(), full_members: int | None = None,
                probationary_members: int | None = None, created_on: dt.date | None = None) -> str:
     """Create a committee, general branch or group; found a branch directly."""
-    on = created_on or today
+    on = act_date(created_on, today, "created_on")
     parent = _parent(uow.conn, parent_id)
     _name_free(uow.conn, parent_id, name)
     org_id = new_id()
@@ -85,7 +86,7 @@ def rename_org(uow, org_id: str, *, today: dt.date, name: str, renamed_on: dt.da
     _check_expected(org, expected_version)
     if name != org.name:
         _name_free(uow.conn, org.parent_id, name)
-    org.rename(name, renamed_on or today)
+    org.rename(name, act_date(renamed_on, today, "renamed_on"))
     uow.save(org)
 
 
@@ -94,14 +95,15 @@ def dissolve_org(uow, org_id: str, *, today: dt.date, reason: str, dissolved_on:
     org = _load_org(uow, org_id)
     _check_expected(org, expected_version)
     projections.org_row(uow.conn, org_id, lock=True)  # no child is placed under it meanwhile
-    org.dissolve(reason, dissolved_on or today,
+    org.dissolve(reason, act_date(dissolved_on, today, "dissolved_on"),
                  active_children=projections.active_children_count(uow.conn, org_id),
                  members=roster.member_count(uow.conn, org_id))
     uow.save(org)
 
 
-def elect_committee(uow, org_id: str, *, elected_on: dt.date, seats: list[dict],
+def elect_committee(uow, org_id: str, *, today: dt.date, elected_on: dt.date, seats: list[dict],
                     full_members: int | None = None):
+    not_future(elected_on, today, "elected_on")
     org = _load_org(uow, org_id)
     counted = _counted(full_members, roster.full_member_count(uow.conn, org_id))
     org.elect_committee(rules_in_force(elected_on), elected_on, seats, counted)
@@ -114,7 +116,7 @@ def request_founding(uow, parent_id: str, *, today: dt.date, proposed_name: str,
                      full_members: int, probationary_members: int, founding_members: list[dict],
                      proposed_committee: list[dict], covered_units=(),
                      requested_on: dt.date | None = None) -> str:
-    on = requested_on or today
+    on = act_date(requested_on, today, "requested_on")
     parent = _parent(uow.conn, parent_id)
     _name_free(uow.conn, parent_id, proposed_name, "proposed_name")
     member_ids = [m["member_id"] for m in founding_members if m.get("member_id")]
@@ -135,18 +137,19 @@ def _load_request(uow, request_id: str) -> FoundingRequest:
 def approve_founding(uow, request_id: str, *, today: dt.date, decided_on: dt.date | None = None,
                      note: str | None = None):
     request = _load_request(uow, request_id)
-    request.approve(decided_on or today, note)
+    request.approve(act_date(decided_on, today, "decided_on"), note)
     uow.save(request)
 
 
 def reject_founding(uow, request_id: str, *, today: dt.date, reason: str,
                     decided_on: dt.date | None = None):
     request = _load_request(uow, request_id)
-    request.reject(decided_on or today, reason)
+    request.reject(act_date(decided_on, today, "decided_on"), reason)
     uow.save(request)
 
 
-def elect_founding_committee(uow, request_id: str, *, meeting_date: dt.date, seats: list[dict]):
+def elect_founding_committee(uow, request_id: str, *, today: dt.date, meeting_date: dt.date, seats: list[dict]):
+    not_future(meeting_date, today, "meeting_date")
     request = _load_request(uow, request_id)
     request.elect_committee(rules_in_force(meeting_date), meeting_date, seats)
     uow.save(request)
@@ -156,7 +159,7 @@ def confirm_founding(uow, request_id: str, *, today: dt.date, confirmed_on: dt.d
     """Confirm secretary and deputy: the request closes and, in the same
     transaction, the branch is founded with its founding committee."""
     request = _load_request(uow, request_id)
-    on = confirmed_on or today
+    on = act_date(confirmed_on, today, "confirmed_on")
     branch_id = new_id()
     request.confirm(on, branch_id)
     proposal = request.proposal
@@ -186,7 +189,7 @@ def create_alliance(uow, *, today: dt.date, name: str, member_org_ids: list[str]
                     formed_on: dt.date | None = None) -> str:
     for org_id in member_org_ids:
         _active_org(uow.conn, org_id)
-    alliance = Alliance.form(new_id(), name=name, member_org_ids=member_org_ids, formed_on=formed_on or today)
+    alliance = Alliance.form(new_id(), name=name, member_org_ids=member_org_ids, formed_on=act_date(formed_on, today, "formed_on"))
     uow.save(alliance)
     return alliance.id
 
@@ -195,12 +198,12 @@ def add_alliance_member(uow, alliance_id: str, *, today: dt.date, org_id: str,
                         joined_on: dt.date | None = None):
     alliance = _load(uow, Alliance, alliance_id, "alliance")
     _active_org(uow.conn, org_id)
-    alliance.add_member(org_id, joined_on or today)
+    alliance.add_member(org_id, act_date(joined_on, today, "joined_on"))
     uow.save(alliance)
 
 
 def remove_alliance_member(uow, alliance_id: str, *, today: dt.date, org_id: str,
                            left_on: dt.date | None = None):
     alliance = _load(uow, Alliance, alliance_id, "alliance")
-    alliance.remove_member(org_id, left_on or today)
+    alliance.remove_member(org_id, act_date(left_on, today, "left_on"))
     uow.save(alliance)

@@ -129,7 +129,7 @@ class OrgsService:
     @domain_rpc
     def elect_founding_committee(self, request_id, data):
         return self._founding_command(commands.elect_founding_committee, request_id,
-                                      contract.ElectFoundingCommitteeIn, data)
+                                      contract.ElectFoundingCommitteeIn, data, today=_today())
 
     @domain_rpc
     def confirm_founding(self, request_id, data=None):
@@ -141,7 +141,7 @@ class OrgsService:
     def elect_committee(self, org_id, data):
         fields = _valid(contract.ElectCommitteeIn, data)
         with self.kernel.unit_of_work() as uow:
-            commands.elect_committee(uow, _id(org_id), **fields)
+            commands.elect_committee(uow, _id(org_id), today=_today(), **fields)
             return _out(contract.CommitteeOut, queries.get_committee(uow.conn, org_id, _today()))
 
     @domain_rpc

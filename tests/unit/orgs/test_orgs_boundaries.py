@@ -60,7 +60,8 @@ def test_rule_start_a_founding_request_from_2014_01_01_is_judged_by_the_2014_rul
 
 @pytest.mark.parametrize("elected_on, ok", [(D(2013, 12, 31), False), (D(2014, 1, 1), True)])
 def test_rule_start_a_committee_elected_on_the_first_day_of_the_rules(run, read, root, elected_on, ok):
-    elect = lambda: run(commands.elect_committee, root, elected_on=elected_on, seats=SECRETARY_ONLY)
+    elect = lambda: run(commands.elect_committee, root, today=elected_on, elected_on=elected_on,
+                        seats=SECRETARY_ONLY)
     if ok:
         elect()
         committee = read(queries.get_committee, root, TODAY)
@@ -136,7 +137,7 @@ def test_recorded_founding_approval_without_a_note_reads_back_none(run, read, ro
 def test_recorded_founding_approval_note_survives_the_later_steps(run, read, root):
     request_id = request_branch(run, root, D(2024, 1, 15))
     run(commands.approve_founding, request_id, today=TODAY, decided_on=D(2024, 2, 1), note="see the minutes")
-    run(commands.elect_founding_committee, request_id, meeting_date=D(2024, 2, 20), seats=SECRETARY_ONLY)
+    run(commands.elect_founding_committee, request_id, today=D(2024, 2, 20), meeting_date=D(2024, 2, 20), seats=SECRETARY_ONLY)
     run(commands.confirm_founding, request_id, today=TODAY)
     request = read(queries.get_founding_request, request_id, TODAY)
     assert (request["state"], request["note"]) == ("confirmed", "see the minutes")

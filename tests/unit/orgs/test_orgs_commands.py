@@ -112,7 +112,8 @@ def test_concurrent_units_of_work_cannot_lose_an_update(uow, run, read, root, db
 def test_the_founding_workflow_founds_the_branch(run, read, root, db):
     request_id = request_branch(run, root)
     run(commands.approve_founding, request_id, today=TODAY, decided_on=dt.date(2024, 2, 1))
-    run(commands.elect_founding_committee, request_id, meeting_date=dt.date(2024, 2, 20), seats=COMMITTEE)
+    run(commands.elect_founding_committee, request_id, today=dt.date(2024, 2, 20), meeting_date=dt.date(2024, 2, 20),
+        seats=COMMITTEE)
     published_before = count(db, outbox)
     branch_id = run(commands.confirm_founding, request_id, today=TODAY)
 
@@ -135,7 +136,7 @@ def test_the_founding_workflow_founds_the_branch(run, read, root, db):
 def test_a_refused_confirmation_writes_nothing(run, read, root, db):
     request_id = request_branch(run, root)
     run(commands.approve_founding, request_id, today=TODAY)
-    run(commands.elect_founding_committee, request_id, meeting_date=TODAY, seats=COMMITTEE)
+    run(commands.elect_founding_committee, request_id, today=TODAY, meeting_date=TODAY, seats=COMMITTEE)
     found_branch(run, root, name="Nano Branch")  # founded directly meanwhile
     before = count(db, events), count(db, outbox)
     with pytest.raises(Conflict, match="already exists"):
@@ -178,9 +179,10 @@ def test_a_founding_request_for_an_unknown_parent_is_not_found(run):
 def test_a_branch_committee_needs_a_count_until_member_records_exist(run, read, root):
     branch = found_branch(run, root)
     with pytest.raises(InvalidInput):
-        run(commands.elect_committee, branch, elected_on=TODAY, seats=COMMITTEE)
-    run(commands.elect_committee, branch, elected_on=TODAY, seats=COMMITTEE, full_members=7)
-    run(commands.elect_committee, branch, elected_on=dt.date(2024, 6, 1), seats=COMMITTEE[:1], full_members=6)
+        run(commands.elect_committee, branch, today=TODAY, elected_on=TODAY, seats=COMMITTEE)
+    run(commands.elect_committee, branch, today=TODAY, elected_on=TODAY, seats=COMMITTEE, full_members=7)
+    run(commands.elect_committee, branch, today=dt.date(2024, 6, 1), elected_on=dt.date(2024, 6, 1), seats=COMMITTEE[:1],
+        full_members=6)
     committee = read(queries.get_committee, branch, TODAY)
     assert [s["name"] for s in committee["seats"]] == ["Wang Fang"]
     assert committee["elected_on"] == dt.date(2024, 6, 1) and committee["full_members"] == 6
@@ -189,7 +191,7 @@ def test_a_branch_committee_needs_a_count_until_member_records_exist(run, read, 
 def test_due_elections_lists_the_subtree_soonest_first(run, read, root):
     def elected(name, on, unit=UNIT, parent=root):
         org = found_branch(run, parent, name=name, unit=unit)
-        run(commands.elect_committee, org, elected_on=on, seats=COMMITTEE[:1], full_members=5)
+        run(commands.elect_committee, org, today=on, elected_on=on, seats=COMMITTEE[:1], full_members=5)
         return org
 
     ended = elected("Ended", dt.date(2020, 6, 1))                # term ended 2023-06-01
@@ -249,3 +251,20 @@ def test_alliances_group_active_organisations(run, read, root):
     assert view["member_org_ids"] == [b] and view["version"] == 2
     assert read(queries.get_org, b, TODAY)["parent_id"] == root  # no reporting line changed
     assert read(queries.list_alliances, 10, 0)["total"] == 1
+
+
+@pytest.mark.parametrize("command, field, extra", [
+    (commands.create_org, "created_on", {"name": "Lake Committee", "kind": "committee"}),
+])
+def test_an_act_dated_after_today_is_refused_and_nothing_is_written(run, read, command, field, extra):
+    with pytest.raises(InvalidInput) as refused:
+        run(command, today=TODAY, **extra, **{field: TODAY + dt.timedelta(days=1)})
+    assert refused.value.fields == {field: (TODAY + dt.timedelta(days=1)).isoformat()}
+    assert read(lambda conn: conn.execute(select(func.count()).select_from(events)).scalar_one()) == 0
+
+
+def test_a_committee_elected_in_the_future_is_refused(run):
+    org = run(commands.create_org, today=TODAY, name="Lake Committee", kind="committee")
+    with pytest.raises(InvalidInput, match="elected_on 2024-03-02 is in the future"):
+        run(commands.elect_committee, org, today=TODAY, elected_on=TODAY + dt.timedelta(days=1),
+            seats=COMMITTEE[:1], full_members=5)
