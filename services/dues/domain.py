@@ -208,6 +208,11 @@ class DuesAccount(Aggregate):
         if paid_on > today:
             raise InvalidInput("a payment cannot be dated in the future", {"paid_on": paid_on.isoformat()})
         now, rules = month_of(today), self.rules_on(today)
+        if voluntary > rules.voluntary_single_max:
+            raise RuleViolation("dues.payment.voluntary_max",
+                                f"a single voluntary payment is at most {rules.voluntary_single_max}; "
+                                f"{voluntary} was given",
+                                {"voluntary_extra": str(voluntary), "maximum": str(rules.voluntary_single_max)})
         periods = self.schedule()
         lines = []
         for month in sorted(months):

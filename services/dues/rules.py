@@ -47,6 +47,11 @@ class DuesRules:
     """A month may be paid at most this many months before it."""
     voluntary_forward_threshold: Decimal
     """A single voluntary payment of at least this much is forwarded whole to the central level."""
+    voluntary_single_max: Decimal
+    """The most one voluntary payment may be, as this platform records it (the
+    regulation sets no maximum: a larger gift is the branch's to record in
+    parts, with the party committee's knowledge). It keeps a mistyped amount
+    out of the collection reports."""
     arrears_flag_months: int
     """This many consecutive unpaid months without a recorded reason flag the member."""
     default_base_policy: str
@@ -70,6 +75,7 @@ RULE_SETS: tuple[DuesRules, ...] = (
         back_payment_max_months=6,
         advance_payment_max_months=12,
         voluntary_forward_threshold=D("1000.00"),
+        voluntary_single_max=D("100000.00"),
         arrears_flag_months=6,
         default_base_policy="from_month_of_change",
     ),

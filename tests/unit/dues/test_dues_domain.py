@@ -4,10 +4,12 @@ import datetime as dt
 from decimal import Decimal
 
 import pytest
+
 from dues_builders import account, pay
 
 from services.dues.ledger import month_index as mi
 from services.dues.ledger import month_text
+from services.dues.rules import rules_in_force
 from shared.errors import Conflict, InvalidInput, NotFound, RuleViolation
 
 D = Decimal
@@ -100,6 +102,18 @@ def test_voluntary_payments_of_1000_or_more_are_flagged_for_forwarding():
     payload = pay(acc, ["2024-01"], "15.00", voluntary="1000.00")
     assert payload["forward_to_central"] is True
     assert (payload["voluntary_extra"], payload["total"]) == (D("1000.00"), D("1015.00"))
+
+
+def test_a_voluntary_payment_is_bounded_by_the_rules_and_one_past_it_is_refused():
+    maximum = rules_in_force(TODAY).voluntary_single_max
+    acc = account()
+    assert pay(acc, [], "0.00", voluntary=str(maximum))["voluntary_extra"] == maximum
+    with pytest.raises(RuleViolation) as refused:
+        pay(account(), [], "0.00", voluntary="9999999999.99")  # the amount the issue found in the reports
+    assert refused.value.rule == "dues.payment.voluntary_max"
+    assert refused.value.fields == {"voluntary_extra": "9999999999.99", "maximum": str(maximum)}
+    with pytest.raises(RuleViolation):
+        pay(account(), [], "0.00", voluntary=str(maximum + D("0.01")))
 
 
 def test_a_base_change_applies_from_its_month_under_the_default_policy():
