@@ -24,7 +24,10 @@ does all the reading and the checks before a worker is asked for:
 - unknown routes (404) and wrong methods (405) answer in JSON.
 
 A request refused before its body was read has it drained (a little, for a
-while) so the client reads the answer, or the connection is closed.
+while) so the client reads the answer; a bigger one has the connection
+closed after the answer, lingering (FIN sent, what still comes read and
+dropped, within bounds) so that even a client that sends its whole body
+before reading (urllib, requests) gets its 413 instead of a reset.
 
 eventlet's access log and its own errors go through the logging module
 (logger ``ejia.access``), so ``shared.logsafe.SafeFormatter`` escapes
@@ -59,6 +62,8 @@ ALLOWED_ORIGINS_KEY = "GATEWAY_ALLOWED_ORIGINS"
 DEFAULT_READ_TIMEOUT = 10.0
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 DRAIN_LIMIT = 1024 * 1024  # what is read of a refused body so the client sees the answer
+LINGER_SECONDS = 2.0  # a connection closed on a refused body waits this long for the client to stop sending
+LINGER_BYTES = 64 * 1024 * 1024  # and reads (and drops) at most this much of it
 ACCESS_LOGGER = "ejia.access"
 CLOSE_CONNECTION_KEY = "ejia.close_connection"  # environ: a callable, set by the protocol
 _DEFAULT_PORTS = {"http": 80, "https": 443}
@@ -381,8 +386,41 @@ class JsonHttpProtocol(HttpOnlyProtocol):
         environ[CLOSE_CONNECTION_KEY] = self._close_after_response
         return environ
 
+    _linger = False
+
     def _close_after_response(self):
+        """Close once the answer is sent, lingering first: a client still
+        sending a body the gateway refused unread (a 413 over
+        ``DRAIN_LIMIT``, say) reads its answer instead of a connection reset."""
         self.close_connection = 1
+        self._linger = True
+
+    def finish(self):
+        if self._linger:
+            self._lingering_close()
+        super().finish()
+
+    def _lingering_close(self):
+        """Send what is left of the answer, stop sending (FIN), then read and
+        drop what the client still sends until it stops, for at most
+        ``LINGER_SECONDS`` and ``LINGER_BYTES`` (as web servers do on close:
+        closing with unread data in the receive buffer sends an RST, and a
+        client that has not finished sending loses the answer with it)."""
+        with contextlib.suppress(OSError):
+            self.wfile.flush()
+            self.connection.shutdown(socket.SHUT_WR)
+        timer, read = eventlet.Timeout(LINGER_SECONDS), 0
+        try:
+            while read < LINGER_BYTES:
+                data = self.connection.recv(65536)
+                if not data:
+                    break
+                read += len(data)
+        except (eventlet.Timeout, OSError) as exc:
+            if isinstance(exc, eventlet.Timeout) and exc is not timer:
+                raise
+        finally:
+            timer.cancel()
 
 
 class AccessLog:

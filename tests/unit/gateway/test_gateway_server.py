@@ -6,6 +6,8 @@ them), /health, /docs."""
 import json
 import statistics
 import time
+import urllib.error
+import urllib.request
 
 import pytest
 import requests
@@ -13,6 +15,7 @@ from nameko.runners import ServiceRunner
 
 from gateway_helpers import ADMIN, as_role, bearer
 from services.gateway.payload import MAX_BODY_BYTES
+from services.gateway.server import DRAIN_LIMIT
 from services.gateway.service import GatewayService
 from shared.errors import NotFound, RuleViolation
 from shared.nameko_adapter import CallContext, domain_rpc
@@ -281,3 +284,24 @@ def test_nameko_run_finds_exactly_one_service_in_the_gateway_module():
     from nameko.cli.run import import_service
 
     assert import_service("services.gateway.service") == [GatewayService]
+
+
+def _oversized(base_url, size):
+    return base_url + "/api/v1/orgs", b'{"name": "' + b"x" * size + b'"}'
+
+
+def test_a_body_too_big_to_drain_still_gets_its_413_with_requests(base_url):
+    # past DRAIN_LIMIT the gateway closes the connection: after lingering, so the client reads the answer
+    url, body = _oversized(base_url, 4 * DRAIN_LIMIT)
+    response = requests.post(url, data=body, headers={**ADMIN, "Content-Type": "application/json"}, timeout=10)
+    assert_error(response, 413, "payload_too_large")
+
+
+def test_a_body_too_big_to_drain_still_gets_its_413_with_urllib(base_url):
+    url, body = _oversized(base_url, 4 * DRAIN_LIMIT)
+    request = urllib.request.Request(url, data=body, method="POST",
+                                     headers={**ADMIN, "Content-Type": "application/json"})
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.urlopen(request, timeout=10)
+    assert refused.value.code == 413
+    assert json.loads(refused.value.read())["error"]["code"] == "payload_too_large"
