@@ -7,6 +7,8 @@ import re
 from apispec import APISpec
 from apispec.ext.marshmallow import MarshmallowPlugin
 
+from shared.contracts.common import Money
+
 from . import policy
 from .http import CLIENT_KEY_MAX
 
@@ -91,9 +93,10 @@ def api_routes(service_cls):
 
 @functools.lru_cache(maxsize=8)
 def build_spec(service_cls) -> dict:
+    marshmallow = MarshmallowPlugin()
     spec = APISpec(
         title=TITLE, version=VERSION, openapi_version=OPENAPI_VERSION,
-        plugins=[MarshmallowPlugin()],
+        plugins=[marshmallow],
         info={"description": "HTTP API of the eJia party-member service platform. "
                              "Errors always have the shape of the Error schema. "
                              "Sign in with POST /api/v1/auth/token and send the access token as "
@@ -104,6 +107,7 @@ def build_spec(service_cls) -> dict:
                              "and the sign-in routes are open without one."},
         security=[{"bearer": []}],
     )
+    marshmallow.map_to_openapi_type(Money, "string", None)  # amounts travel as strings, never JSON numbers
     for tag in TAGS:
         spec.tag(tag)
     _add_components(spec)

@@ -24,6 +24,7 @@ or being stored and shown to someone else:
 import datetime as dt
 import re
 import unicodedata
+from decimal import Decimal
 
 from marshmallow import Schema, ValidationError, fields, validate
 
@@ -111,6 +112,33 @@ class Date(fields.Date):
         if isinstance(value, str):
             return value
         return super()._serialize(value, attr, obj, **kwargs)
+
+
+MONEY_PATTERN = re.compile(r"[0-9]{1,10}(\.[0-9]{1,2})?")  # ASCII digits: \d takes any script's
+FEN = Decimal("0.01")
+
+
+class Money(fields.Decimal):
+    """Yuan as a string with at most 2 decimals; loaded as an exact Decimal,
+    written as a string with 2 (OpenAPI: a string with that pattern)."""
+
+    default_error_messages = {
+        "not_string": 'Must be a string of yuan, like "12.50": amounts are exact, JSON numbers are refused.',
+        "format": 'Must be a non-negative amount with at most 2 decimals, like "12.50".',
+    }
+
+    def __init__(self, **kwargs):
+        metadata = kwargs.setdefault("metadata", {})
+        metadata.setdefault("example", "12.50")
+        metadata.setdefault("pattern", f"^{MONEY_PATTERN.pattern}$")
+        super().__init__(places=2, as_string=True, **kwargs)
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if not isinstance(value, str):
+            raise self.make_error("not_string")
+        if not MONEY_PATTERN.fullmatch(value):
+            raise self.make_error("format")
+        return Decimal(value).quantize(FEN)
 
 
 def check_month(value: str) -> bool:

@@ -8,12 +8,10 @@ A JSON number is refused (0.1 as a binary float is not 0.1), and so is a
 third decimal; responses carry amounts as strings with exactly 2 places.
 Months are "YYYY-MM".
 """
-import re
-from decimal import Decimal
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from .common import (ID, MONTH, Date, Text, date_field as _date,  # noqa: F401
+from .common import (ID, MONEY_PATTERN, MONTH, Date, Money, Text, date_field as _date,  # noqa: F401
                      describe as _describe, month_field as _month)
 
 RATE_CATEGORIES = ("employed", "retired", "self_employed", "annual_salary")
@@ -28,29 +26,7 @@ REDUCTION_KINDS = ("reduced", "waived")
 REDUCTION_STATES = ("requested", "approved", "rejected")
 MONTH_STATES = ("paid", "unpaid", "waived", "excused", "unassessed", "not_due")
 
-MONEY_PATTERN = re.compile(r"[0-9]{1,10}(\.[0-9]{1,2})?")  # ASCII digits: \d takes any script's
-FEN = Decimal("0.01")
 MAX_MONTHS = 24
-
-
-class Money(fields.Decimal):
-    """Yuan as a string with at most 2 decimals; loaded as an exact Decimal."""
-
-    default_error_messages = {
-        "not_string": 'Must be a string of yuan, like "12.50": amounts are exact, JSON numbers are refused.',
-        "format": 'Must be a non-negative amount with at most 2 decimals, like "12.50".',
-    }
-
-    def __init__(self, **kwargs):
-        kwargs.setdefault("metadata", {}).setdefault("example", "12.50")
-        super().__init__(places=2, as_string=True, **kwargs)
-
-    def _deserialize(self, value, attr, data, **kwargs):
-        if not isinstance(value, str):
-            raise self.make_error("not_string")
-        if not MONEY_PATTERN.fullmatch(value):
-            raise self.make_error("format")
-        return Decimal(value).quantize(FEN)
 
 
 def _money(text, required=False):
@@ -203,7 +179,7 @@ class ArrearsCheckIn(Schema):
 # ---- responses --------------------------------------------------------------
 
 def _amount(text=None):
-    return fields.Decimal(as_string=True, places=2, metadata=_describe(text or "yuan", "12.50"))
+    return Money(metadata=_describe(text or "yuan", "12.50"))
 
 
 class MonthAmountOut(Schema):

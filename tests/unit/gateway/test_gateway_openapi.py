@@ -252,3 +252,13 @@ def test_bearer_tokens_are_documented_and_required_except_on_the_public_routes(s
     assert "org_admin" in get_member["description"] and "district_admin" in get_member["description"]
     assert "personal_data" not in get_member["description"]
     assert get_member["x-ejia-policy"] == "read Member() or the member themself"
+
+
+def test_money_is_a_string_with_a_decimal_pattern_and_never_a_json_number(spec):
+    from shared.contracts.common import MONEY_PATTERN
+    properties = [(name, prop, value) for name, schema in spec["components"]["schemas"].items()
+                  for prop, value in schema.get("properties", {}).items()]
+    assert not [(name, prop) for name, prop, value in properties if value.get("type") == "number"]
+    money = {(name, prop): value for name, prop, value in properties if value.get("pattern") == f"^{MONEY_PATTERN.pattern}$"}
+    assert {("PaymentIn", "amount"), ("PaymentIn", "voluntary_extra"), ("ReceiptOut", "total")} <= set(money)
+    assert all(value["type"] == "string" for value in money.values())
