@@ -13,7 +13,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from types import MappingProxyType
 from typing import Mapping
 
-from shared.errors import InvalidInput
+from shared.rulebook import RuleBook
 
 D = Decimal
 
@@ -84,15 +84,8 @@ RULE_SETS: tuple[DuesRules, ...] = (
 FEN = D("0.01")
 
 
-def rules_in_force(on: date, rule_sets=RULE_SETS) -> DuesRules:
-    """The rule set in force on ``on``: the latest one effective by then."""
-    in_force = [rules for rules in rule_sets if rules.effective_from <= on]
-    if not in_force:
-        earliest = min(rules.effective_from for rules in rule_sets)
-        raise InvalidInput(f"no dues rules are in force on {on.isoformat()} "
-                           f"(the earliest take effect on {earliest.isoformat()})",
-                           {"date": on.isoformat()})
-    return max(in_force, key=lambda rules: rules.effective_from)
+RULES = RuleBook("dues", RULE_SETS)
+rules_in_force = RULES.in_force  # the rule set in force on a day (shared/rulebook.py)
 
 
 def rule_boundaries(rule_sets=RULE_SETS) -> list[date]:

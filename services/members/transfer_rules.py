@@ -8,7 +8,7 @@ issued, a report-in window by the set in force on the day of acceptance.
 import datetime as dt
 from dataclasses import dataclass
 
-from shared.errors import InvalidInput
+from shared.rulebook import RuleBook
 
 from shared.dates import add_months
 
@@ -55,11 +55,5 @@ RULE_SETS: tuple[TransferRules, ...] = (
 )
 
 
-def transfer_rules_in_force(on: dt.date, rule_sets=RULE_SETS) -> TransferRules:
-    """The rule set in force on ``on``: the latest one effective by then."""
-    in_force = [rules for rules in rule_sets if rules.effective_from <= on]
-    if not in_force:
-        earliest = min(rules.effective_from for rules in rule_sets)
-        raise InvalidInput(f"no transfer rules are in force on {on.isoformat()} "
-                           f"(the earliest take effect on {earliest.isoformat()})", {"date": on.isoformat()})
-    return max(in_force, key=lambda rules: rules.effective_from)
+RULES = RuleBook("transfer", RULE_SETS)
+transfer_rules_in_force = RULES.in_force  # the rule set in force on a day (shared/rulebook.py)

@@ -9,7 +9,7 @@ from datetime import date
 from types import MappingProxyType
 from typing import Mapping
 
-from shared.errors import InvalidInput
+from shared.rulebook import RuleBook
 
 
 @dataclass(frozen=True)
@@ -61,12 +61,5 @@ RULE_SETS: tuple[OrgRules, ...] = (
 )
 
 
-def rules_in_force(on: date, rule_sets=RULE_SETS) -> OrgRules:
-    """The rule set in force on ``on``: the latest one effective by then."""
-    in_force = [rules for rules in rule_sets if rules.effective_from <= on]
-    if not in_force:
-        earliest = min(rules.effective_from for rules in rule_sets)
-        raise InvalidInput(f"no organisation rules are in force on {on.isoformat()} "
-                           f"(the earliest take effect on {earliest.isoformat()})",
-                           {"date": on.isoformat()})
-    return max(in_force, key=lambda rules: rules.effective_from)
+RULES = RuleBook("organisation", RULE_SETS)
+rules_in_force = RULES.in_force  # the rule set in force on a day (shared/rulebook.py)

@@ -48,7 +48,7 @@ def test_a_revision_applies_from_its_date_only():
 def revised(monkeypatch):
     """The service sees a revision effective 2025-01-01."""
     monkeypatch.setattr(rules_module, "RULE_SETS", WITH_REVISION)
-    monkeypatch.setattr(rules_in_force, "__defaults__", (WITH_REVISION,))
+    monkeypatch.setattr(rules_module.RULES, "rule_sets", WITH_REVISION)
 
 
 def _activist(activist_on):
