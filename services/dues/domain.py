@@ -8,6 +8,7 @@ from shared.aggregate import Aggregate, when
 from shared.catalog.dues import (
     AccountMoved, AccountOpened, ArrearsFlagged, ArrearsReasonRecorded, BasePolicySet, BaseSet,
     LiabilityChanged, PaymentRecorded, ReductionApproved, ReductionRejected, ReductionRequested)
+from shared.contracts.members import DUES_PAYING_STAGES, DUES_PAYING_STATUSES
 from shared.errors import Conflict, InvalidInput, NotFound, RuleViolation
 from shared.snapshots import Snapshots
 
@@ -16,14 +17,12 @@ from .ledger import ZERO, BaseSetting, Reduction, first_day, month_list, month_o
 from .rules import RULE_SETS, DuesRules, rules_in_force
 from .tables import account_snapshots
 
-PAYING_STAGES = ("probationary", "full")
-PAYING_STATUSES = ("active", "lost_contact")
 
 
 def is_liable(stage: str, status: str) -> bool:
     """Dues are owed by probationary and full members in good standing (one who
     lost contact still owes: that is how arrears build up)."""
-    return stage in PAYING_STAGES and status in PAYING_STATUSES
+    return stage in DUES_PAYING_STAGES and status in DUES_PAYING_STATUSES
 
 
 SNAPSHOT_EVERY = 20

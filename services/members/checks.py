@@ -5,6 +5,7 @@ Messages never contain an ID number or a phone number."""
 import datetime as dt
 from dataclasses import dataclass
 
+from shared.contracts.members import IN_GOOD_STANDING
 from shared.contracts.orgs import BRANCH_KINDS
 from shared.dates import not_future  # noqa: F401 (the member's modules import it from here)
 from shared.errors import InvalidInput, RuleViolation
@@ -32,7 +33,7 @@ class MemberView:
     @property
     def in_good_standing(self) -> bool:
         """A full member, active (not probationary, not suspended or gone)."""
-        return self.stage == "full" and self.status == "active"
+        return self.stage == "full" and self.status == IN_GOOD_STANDING
 
 
 def check_branch(branch: OrgView, group: OrgView | None):

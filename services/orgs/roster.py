@@ -11,6 +11,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from shared.catalog import catalog
 from shared.catalog.members import MemberState
+from shared.contracts.members import FINAL_STATUSES, IN_GOOD_STANDING
 from shared.envelope import Envelope
 from shared.readmodel import ReadModel
 
@@ -25,8 +26,6 @@ member_roster = Table(
     Column("status", String(20), nullable=False),
     Column("version", Integer, nullable=False),
 )
-
-GONE = ("left", "expelled", "deceased")
 
 _UPSERT = {}  # dialect name -> the statement, compiled once
 
@@ -71,7 +70,7 @@ def full_member_count(conn, org_id: str) -> int | None:
         return None
     return conn.execute(select(func.count()).where(
         _belonging(org_id), member_roster.c.stage == "full",
-        member_roster.c.status == "active")).scalar_one()
+        member_roster.c.status == IN_GOOD_STANDING)).scalar_one()
 
 
 def member_count(conn, org_id: str) -> int | None:
@@ -79,14 +78,14 @@ def member_count(conn, org_id: str) -> int | None:
     if not _known(conn, org_id):
         return None
     return conn.execute(select(func.count()).where(
-        _belonging(org_id), member_roster.c.status.not_in(GONE))).scalar_one()
+        _belonging(org_id), member_roster.c.status.not_in(FINAL_STATUSES))).scalar_one()
 
 
 def full_members_among(conn, member_ids: list[str]) -> int:
     """How many of ``member_ids`` are full members in good standing (unknown ids are not)."""
     return conn.execute(select(func.count()).where(
         member_roster.c.member_id.in_(member_ids), member_roster.c.stage == "full",
-        member_roster.c.status == "active")).scalar_one()
+        member_roster.c.status == IN_GOOD_STANDING)).scalar_one()
 
 
 def counts_by_org(conn, org_ids: list[str]) -> dict[str, dict]:
@@ -102,6 +101,6 @@ def counts_by_org(conn, org_ids: list[str]) -> dict[str, dict]:
             .group_by(column, member_roster.c.stage, member_roster.c.status)).all()
         for org_id, stage, status, n in rows:
             entry = counts.setdefault(org_id, {"full": 0, "probationary": 0})
-            if status not in GONE and stage in entry:
+            if status not in FINAL_STATUSES and stage in entry:
                 entry[stage] += n
     return counts

@@ -20,6 +20,13 @@ GENDERS = ("male", "female")
 STAGES = ("applicant", "activist", "candidate", "probationary", "full")
 STATUSES = ("active", "lost_contact", "suspended", "left", "expelled", "deceased")
 FINAL_STATUSES = ("left", "expelled", "deceased")
+"""No longer a member: counted for no branch, owing nothing, changing no more."""
+IN_GOOD_STANDING = "active"
+"""The status that counts for votes, committees and founding (with the stage ``full``)."""
+DUES_PAYING_STAGES = ("probationary", "full")
+DUES_PAYING_STATUSES = ("active", "lost_contact")
+"""Who owes dues: probationary and full members in good standing, or out of
+contact (that is how arrears build up); not the suspended, not the gone."""
 ASSESSMENT_RESULTS = ("excellent", "good", "fair", "poor")
 DEADLINE_KINDS = ("talk", "assessment", "candidate_eligibility", "admission_approval", "probation_end")
 STAGE_DATES = {"applicant": "applied_on", "activist": "activist_on", "candidate": "candidate_on",
