@@ -1,5 +1,5 @@
 """`make run`: every service and the gateway in one process, over kombu's
-in-memory transport and SQLite files in a data folder (ARCHITECTURE.md,
+in-memory transport and SQLite files in a data folder (docs/architecture.md,
 Running). Same code as the distributed deployment; only the URIs differ.
 
 Two secrets are made once per data folder, readable by their owner only:

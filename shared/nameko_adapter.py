@@ -377,7 +377,7 @@ _replies_without_confirms()
 
 
 def prepare_memory_transport(polling_interval: float = 0.005):
-    """Make nameko usable over kombu's memory:// transport (STACK.md):
+    """Make nameko usable over kombu's memory:// transport (docs/architecture.md, Stack notes):
     poll fast, and give RPC replies the content type nameko looks for."""
     from kombu.transport import virtual
     from nameko import rpc as nameko_rpc

@@ -1,4 +1,4 @@
-# nameko's pytest plugin no longer monkey-patches (STACK.md): do it first.
+# nameko's pytest plugin no longer monkey-patches (docs/architecture.md, Stack notes): do it first.
 import eventlet
 
 eventlet.monkey_patch()

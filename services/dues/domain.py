@@ -349,7 +349,7 @@ class DuesAccount(Aggregate):
 
 
 class BasePolicy(Aggregate):
-    """When a branch's dues base changes take effect (DOMAIN.md §4)."""
+    """When a branch's dues base changes take effect (docs/domain.md §4)."""
     aggregate_type = "dues_policy"
 
     def __init__(self, aggregate_id):

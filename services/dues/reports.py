@@ -1,5 +1,5 @@
 """Collection reports per branch and per committee subtree, per month and
-year (DOMAIN.md §4: the branch publishes collected, outstanding, exempted).
+year (docs/domain.md §4: the branch publishes collected, outstanding, exempted).
 
 Built from the projections with three grouped queries, whatever the number
 of members: the schedule periods joined to the year's due months (owed,

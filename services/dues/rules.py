@@ -1,4 +1,4 @@
-"""Versioned rule data for dues (DOMAIN.md §4).
+"""Versioned rule data for dues (docs/domain.md §4).
 
 A revision of the regulations is a new ``DuesRules`` appended to
 ``RULE_SETS`` with its ``effective_from`` (the first day of a month): each

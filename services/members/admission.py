@@ -1,4 +1,4 @@
-"""The development pipeline from candidate to full member (DOMAIN.md §2): two
+"""The development pipeline from candidate to full member (docs/domain.md §2): two
 sponsors, political review and training before the admission vote, the
 parent's approval within its window, probation and its end (confirmation,
 one extension, or cancellation). A mixin of ``Member``; see pipeline.py.

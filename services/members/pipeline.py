@@ -1,4 +1,4 @@
-"""The development pipeline (党员发展, DOMAIN.md §2), mixins of ``Member``:
+"""The development pipeline (党员发展, docs/domain.md §2), mixins of ``Member``:
 
     applicant -> activist -> candidate -> probationary -> full
 

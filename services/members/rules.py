@@ -1,4 +1,4 @@
-"""Versioned rule data for members (DOMAIN.md §2): the development pipeline's
+"""Versioned rule data for members (docs/domain.md §2): the development pipeline's
 ages, periods, windows and vote thresholds, and the status machine's time
 limits.
 

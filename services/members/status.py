@@ -1,4 +1,4 @@
-"""The member's status beside the stage (DOMAIN.md §2), a state machine with
+"""The member's status beside the stage (docs/domain.md §2), a state machine with
 time limits from the rule set in force on the date of the change:
 
     active <-> lost_contact

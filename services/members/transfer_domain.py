@@ -1,5 +1,5 @@
 """The Transfer aggregate: the workflow of a transfer of organisational
-relationship (DOMAIN.md §3), a state machine. Pure: dates, rule sets, the
+relationship (docs/domain.md §3), a state machine. Pure: dates, rule sets, the
 member and the organisations (as the members service knows them from orgs'
 events) are passed in.
 

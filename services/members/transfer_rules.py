@@ -1,4 +1,4 @@
-"""Versioned rule data of transfers (DOMAIN.md §3): how long a transfer
+"""Versioned rule data of transfers (docs/domain.md §3): how long a transfer
 letter is valid, and how long the member has to report in.
 
 A revision is a new ``TransferRules`` appended to ``RULE_SETS`` with its

@@ -1,4 +1,4 @@
-"""Founding a branch, a workflow (DOMAIN.md §1): requested -> approved or
+"""Founding a branch, a workflow (docs/domain.md §1): requested -> approved or
 rejected by the parent -> committee elected at the founding meeting ->
 secretary and deputy confirmed by the parent, when the branch is founded.
 Pure, like ``domain.py``."""

@@ -1,4 +1,4 @@
-"""Versioned rule data for organisations (DOMAIN.md §1).
+"""Versioned rule data for organisations (docs/domain.md §1).
 
 A revision of the regulations is a new ``OrgRules`` appended to
 ``RULE_SETS`` with its ``effective_from`` date; an act (a request, an

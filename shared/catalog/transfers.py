@@ -1,4 +1,4 @@
-"""Events of transfers of organisational relationship (DOMAIN.md §3),
+"""Events of transfers of organisational relationship (docs/domain.md §3),
 published by the members service on the ``members.events`` exchange.
 
 Two streams take part:

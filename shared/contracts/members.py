@@ -227,7 +227,7 @@ class UpdateMemberIn(Schema):
 
 
 class ChangeStatusIn(Schema):
-    """Change a member's status (DOMAIN.md §2): lost contact, suspended
+    """Change a member's status (docs/domain.md §2): lost contact, suspended
     (unreachable >= 6 months, or abroad > 5 years), left (6 months without
     organisational life or dues; or 2 years after a suspension), expelled,
     deceased, or back to active (a suspension only within its 2 years)."""

@@ -1,4 +1,4 @@
-"""Transfers of organisational relationship (组织关系转接, DOMAIN.md §3), a
+"""Transfers of organisational relationship (组织关系转接, docs/domain.md §3), a
 saga of the members service: its vocabulary, command schemas (``...In``: RPC
 ``data`` and HTTP bodies) and response schemas (``...Out``).
 

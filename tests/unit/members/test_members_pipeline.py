@@ -1,4 +1,4 @@
-"""The development pipeline (DOMAIN.md §2): every check, at both sides of its
+"""The development pipeline (docs/domain.md §2): every check, at both sides of its
 bound, refused with a RuleViolation naming the rule."""
 import datetime as dt
 

@@ -1,4 +1,4 @@
-"""The status machine (DOMAIN.md §2) and its time limits, at both sides of
+"""The status machine (docs/domain.md §2) and its time limits, at both sides of
 each bound."""
 import datetime as dt
 

@@ -1,4 +1,4 @@
-"""Organisation rules (DOMAIN.md §1), pure: both sides of every bound."""
+"""Organisation rules (docs/domain.md §1), pure: both sides of every bound."""
 import datetime as dt
 
 import pytest
