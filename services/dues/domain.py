@@ -8,7 +8,7 @@ from shared.aggregate import Aggregate, when
 from shared.catalog.dues import (
     AccountMoved, AccountOpened, ArrearsFlagged, ArrearsReasonRecorded, BasePolicySet, BaseSet,
     LiabilityChanged, PaymentRecorded, ReductionApproved, ReductionRejected, ReductionRequested)
-from shared.contracts.members import DUES_PAYING_STAGES, DUES_PAYING_STATUSES
+from shared.vocabulary import DUES_PAYING_STAGES, DUES_PAYING_STATUSES
 from shared.errors import Conflict, InvalidInput, NotFound, RuleViolation
 from shared.snapshots import Snapshots
 

@@ -5,7 +5,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import Column, MetaData, String, Table, Text, select, update
 
-from shared.contracts.identity import MAX_PASSWORD, MIN_PASSWORD
+from shared.vocabulary import MAX_PASSWORD, MIN_PASSWORD
 from shared.errors import InvalidInput
 
 metadata = MetaData()

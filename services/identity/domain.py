@@ -6,7 +6,7 @@ import re
 from shared.access import DISTRICT_ADMIN, INTEGRATION, MEMBER, ORG_ROLES, ROLES
 from shared.aggregate import Aggregate, when
 from shared.catalog.identity import AccountCreated, AccountDisabled, PasswordChanged, RoleGranted, RoleRevoked
-from shared.contracts.identity import ACCOUNT_KINDS, USERNAME_PATTERN
+from shared.vocabulary import ACCOUNT_KINDS, USERNAME_PATTERN
 from shared.errors import Conflict, InvalidInput, NotFound
 
 USERNAME_RE = re.compile(USERNAME_PATTERN)

@@ -5,8 +5,7 @@ Messages never contain an ID number or a phone number."""
 import datetime as dt
 from dataclasses import dataclass
 
-from shared.contracts.members import IN_GOOD_STANDING
-from shared.contracts.orgs import BRANCH_KINDS
+from shared.vocabulary import BRANCH_KINDS, IN_GOOD_STANDING
 from shared.dates import not_future  # noqa: F401 (the member's modules import it from here)
 from shared.errors import InvalidInput, RuleViolation
 

@@ -18,7 +18,7 @@ import datetime as dt
 
 from shared.aggregate import when
 from shared.catalog.members import StatusChanged
-from shared.contracts.members import FINAL_STATUSES
+from shared.vocabulary import FINAL_STATUSES
 from shared.errors import InvalidInput, RuleViolation
 
 from .checks import not_before, not_future

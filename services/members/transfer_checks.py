@@ -1,7 +1,7 @@
 """What the Transfer aggregate checks about the organisations of a transfer
 (as the members service knows them from orgs' events), and what a letter
 records about dues. Pure."""
-from shared.contracts.orgs import BRANCH_KINDS
+from shared.vocabulary import BRANCH_KINDS
 from shared.errors import NotFound, RuleViolation
 
 from .checks import OrgView

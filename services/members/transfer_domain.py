@@ -22,7 +22,7 @@ from shared.catalog.transfers import (
     LetterExpired, LetterIssued, LetterReissued, ReportOverdue, TransferAccepted, TransferApproved,
     TransferCancelled, TransferCompleted, TransferRejected, TransferReportedIn, TransferRequested,
     TransferResubmitted, TransferReturned, TransferWithdrawn)
-from shared.contracts.transfers import FINAL_TRANSFER_STATES
+from shared.vocabulary import FINAL_TRANSFER_STATES
 from shared.errors import Conflict, InvalidInput, RuleViolation
 
 from .checks import OrgView, not_before, not_future

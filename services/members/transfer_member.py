@@ -12,7 +12,7 @@ import datetime as dt
 
 from shared.aggregate import when
 from shared.catalog.transfers import MemberTransferClosed, MemberTransferCompleted, MemberTransferOpened
-from shared.contracts.members import FINAL_STATUSES
+from shared.vocabulary import FINAL_STATUSES
 from shared.errors import Conflict
 
 from .domain import Member

@@ -8,7 +8,7 @@ from shared.aggregate import Aggregate, when
 from shared.catalog.orgs import (
     AllianceFormed, AllianceMemberAdded, AllianceMemberRemoved, BranchFounded, CommitteeElected,
     OrgCreated, OrgDissolved, OrgRenamed)
-from shared.contracts.orgs import BRANCH_KINDS
+from shared.vocabulary import BRANCH_KINDS
 from shared.dates import add_months
 from shared.errors import Conflict, InvalidInput, RuleViolation
 

@@ -7,7 +7,7 @@ import datetime as dt
 from shared.aggregate import Aggregate, when
 from shared.catalog.orgs import (
     FoundingApproved, FoundingCommitteeElected, FoundingConfirmed, FoundingRejected, FoundingRequested)
-from shared.contracts.orgs import BRANCH_KINDS
+from shared.vocabulary import BRANCH_KINDS
 from shared.dates import add_months
 from shared.errors import Conflict, InvalidInput
 

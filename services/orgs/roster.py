@@ -11,7 +11,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from shared.catalog import catalog
 from shared.catalog.members import MemberState
-from shared.contracts.members import FINAL_STATUSES, IN_GOOD_STANDING
+from shared.vocabulary import FINAL_STATUSES, IN_GOOD_STANDING
 from shared.envelope import Envelope
 from shared.readmodel import ReadModel
 

@@ -13,20 +13,9 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 
 from .common import (ID, MONEY_PATTERN, MONTH, Date, Money, Text, date_field as _date,  # noqa: F401
                      describe as _describe, month_field as _month)
-
-RATE_CATEGORIES = ("employed", "retired", "self_employed", "annual_salary")
-"""Assessed as a rate of a base: pay after tax, pension, last quarter's average
-monthly net income, pay received that month."""
-SET_AMOUNT_CATEGORIES = ("farmer",)
-"""A monthly amount set per member within the range the rules allow."""
-FIXED_CATEGORIES = ("student", "unemployed", "relief")
-CATEGORIES = RATE_CATEGORIES + SET_AMOUNT_CATEGORIES + FIXED_CATEGORIES
-BASE_POLICIES = ("from_month_of_change", "fixed_yearly")
-REDUCTION_KINDS = ("reduced", "waived")
-REDUCTION_STATES = ("requested", "approved", "rejected")
-MONTH_STATES = ("paid", "unpaid", "waived", "excused", "unassessed", "not_due")
-
-MAX_MONTHS = 24
+from ..vocabulary import (  # noqa: F401 (published here)
+    RATE_CATEGORIES, SET_AMOUNT_CATEGORIES, FIXED_CATEGORIES, CATEGORIES, BASE_POLICIES, REDUCTION_KINDS,
+    REDUCTION_STATES, MONTH_STATES, MAX_MONTHS)
 
 
 def _money(text, required=False):

@@ -7,11 +7,9 @@ from marshmallow import Schema, fields, validate
 
 from ..access import ROLES
 from .common import ID, MAX_PAGE, FullMatch, PageIn, Text, describe as _describe  # noqa: F401
+from ..vocabulary import (  # noqa: F401 (published here)
+    ACCOUNT_KINDS, USERNAME_PATTERN, MIN_PASSWORD, MAX_PASSWORD, MAX_GRANTS)
 
-ACCOUNT_KINDS = ("staff", "member")
-USERNAME_PATTERN = r"^[a-z0-9._-]{3,64}$"
-MIN_PASSWORD, MAX_PASSWORD = 8, 128
-MAX_GRANTS = 50
 USERNAME = FullMatch(USERNAME_PATTERN, error="3 to 64 characters of a-z, 0-9, '.', '_' and '-'")
 PASSWORD = validate.Length(min=MIN_PASSWORD, max=MAX_PASSWORD,
                            error=f"a password has {MIN_PASSWORD} to {MAX_PASSWORD} characters")

@@ -5,15 +5,9 @@ in the service, so a schema never refuses what a rule revision would allow."""
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from .common import ID, MAX_PAGE, Date, PageIn, Text, date_field as _date, describe as _describe, page_of  # noqa: F401
+from ..vocabulary import (  # noqa: F401 (published here)
+    KINDS, BRANCH_KINDS, ORG_STATUSES, UNIT_TYPES, SEAT_ROLES, FOUNDING_STATES)
 
-KINDS = ("committee", "general_branch", "branch", "joint_branch", "group")
-BRANCH_KINDS = ("branch", "joint_branch")
-ORG_STATUSES = ("active", "dissolved")
-UNIT_TYPES = ("enterprise", "public_institution", "university", "research_institute",
-              "government", "social_organisation", "village", "community", "other")
-SEAT_ROLES = ("secretary", "deputy_secretary", "organisation", "publicity", "discipline",
-              "youth", "women", "united_front")
-FOUNDING_STATES = ("requested", "approved", "rejected", "committee_elected", "confirmed")
 
 def _count(text, required=False):
     kwargs = {"required": True} if required else {"load_default": None}

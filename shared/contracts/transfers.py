@@ -10,19 +10,9 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 
 from .common import (ID, MONTH, Date, PageIn, Text, date_field as _date, describe as _describe,  # noqa: F401
                      page_of, text_field as _text)
+from ..vocabulary import (  # noqa: F401 (published here)
+    TRANSFER_STATES, FINAL_TRANSFER_STATES, PENDING_TRANSFER_STATES, SCOPES, GROUNDS)
 
-TRANSFER_STATES = ("requested", "returned", "approved", "letter_issued", "letter_expired", "accepted",
-                   "report_overdue", "reported_in", "completed", "withdrawn", "rejected", "cancelled")
-"""requested -> approved (sending side) -> letter_issued -> accepted (receiving
-side) -> reported_in (placed) -> completed. ``returned``: sent back for
-correction; ``letter_expired``: reissue; ``report_overdue``: accepted, the
-member has not reported in within the window (an alert)."""
-FINAL_TRANSFER_STATES = ("completed", "withdrawn", "rejected", "cancelled")
-PENDING_TRANSFER_STATES = tuple(s for s in TRANSFER_STATES if s not in FINAL_TRANSFER_STATES)
-SCOPES = ("in_city", "elsewhere")
-GROUNDS = ("employer_change", "residence_change", "long_absence", "other")
-"""Why the member moves: a change of employer or residence, an absence of
-six months or more at one place, or another reason given in ``reason``."""
 SIDES = ("sending", "receiving")
 DUES_SOURCES = ("dues_service", "issuer", "unknown")
 """Where the letter's dues figures come from: the dues service, the issuer's
