@@ -242,4 +242,5 @@ def member_view(conn, member_id: str) -> MemberView | None:
     return None if row is None else MemberView(row.id, row.name, row.org_id, row.stage, row.status)
 
 
-from . import org_events, personal, transfer_projections  # noqa: E402,F401  (their tables join ``metadata``)
+from . import org_events, personal  # noqa: E402,F401  (their tables join ``metadata``)
+from .transfers import projections as _transfers  # noqa: E402,F401

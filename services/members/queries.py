@@ -19,11 +19,11 @@ from shared.contracts.members import MEMBER_PATH, STAGE_DATES, mask_id_number, m
 from shared.contracts.transfers import PENDING_TRANSFER_STATES
 from shared.errors import NotFound
 
-from . import transfer_queries
+from .transfers import queries as transfer_queries
 from .org_events import known_orgs
 from .personal import decrypt_row, member_keys, member_secrets
 from .projections import members
-from .transfer_projections import transfers
+from .transfers.projections import transfers
 
 _group = aliased(known_orgs)
 

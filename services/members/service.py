@@ -19,7 +19,8 @@ from shared.rpc_io import identifier as _id, out as _out, today as _today, valid
 
 # The transfer mixin is reached through its module: `nameko run` takes every
 # class with entrypoints found in this module's namespace for a service.
-from . import commands, org_events, personal, projections, queries, transfer_projections, transfer_service
+from . import commands, org_events, personal, projections, queries
+from .transfers import projections as transfer_projections, service as transfer_service
 from .vault import Vault, VaultMisconfigured
 
 
@@ -41,7 +42,7 @@ READ_MODELS = (projections.MEMBERS, transfer_projections.TRANSFERS, org_events.K
 
 
 class MembersService(transfer_service.TransferEntrypoints):
-    """Transfers' entrypoints (transfer_service.py) are a mixin."""
+    """Transfers' entrypoints (transfers/service.py) are a mixin."""
     name = "members"
     kernel = EventSourcing("members", read_models=READ_MODELS, projectors=[personal.project],
                            metadatas=[projections.metadata])

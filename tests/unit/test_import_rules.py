@@ -18,8 +18,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 
 DOMAIN_MODULES = {"domain.py", "rules.py", "ledger.py", "checks.py", "status.py", "admission.py", "pipeline.py",
-                  "founding.py", "transfer_domain.py", "transfer_checks.py", "transfer_member.py",
-                  "transfer_rules.py"}
+                  "founding.py", "member.py"}
 FRAMEWORK = ("sqlalchemy", "nameko", "eventlet", "marshmallow", "shared.contracts")
 RUNTIME = ("nameko", "eventlet")
 RUNTIME_ALLOWED = ("service.py", "_service.py")  # entrypoints, by file name

@@ -12,9 +12,9 @@ import eventlet
 import pytest
 from sqlalchemy import select
 
-from services.members import transfer_commands
+from services.members.transfers import commands as transfer_commands
 from services.members.projections import members as members_table
-from services.members.transfer_saga import COMPLETION_CONSUMER
+from services.members.transfers.saga import COMPLETION_CONSUMER
 from services.orgs.roster import member_roster
 from shared.bus import PublishFailed
 from shared.tables import inbox

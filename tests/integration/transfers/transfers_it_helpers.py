@@ -7,7 +7,7 @@ import uuid
 from nameko.standalone.rpc import ServiceRpcProxy
 from sqlalchemy import func, select
 
-from services.members.transfer_projections import transfers
+from services.members.transfers.projections import transfers
 from shared.contracts.members import id_number_check_digit
 from shared.errors import NotFound
 from shared.nameko_adapter import ACTOR_KEY, CORRELATION_KEY

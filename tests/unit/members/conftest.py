@@ -1,5 +1,6 @@
 
-from services.members import personal, projections, transfer_projections
+from services.members import personal, projections
+from services.members.transfers import projections as transfer_projections
 from unit.unit_kernel import kernel_fixtures
 
 

@@ -9,7 +9,8 @@ import pytest
 from sqlalchemy import select
 
 from members_builders import TIMELINE, TODAY, make_id_number
-from services.members import commands, personal, queries, transfer_commands
+from services.members import commands, personal, queries
+from services.members.transfers import commands as transfer_commands
 from services.members.vault import Vault, VaultError, VaultMisconfigured, new_master_key
 from shared import codec
 from shared.access import AUDITOR, DISTRICT_ADMIN, MEMBER, ORG_ADMIN, Grant, Principal

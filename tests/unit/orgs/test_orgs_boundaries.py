@@ -147,7 +147,7 @@ def test_rule_start_the_refusal_names_the_date_it_was_asked_for():
     import datetime as dt
 
     from services.members.rules import rules_in_force as member_rules
-    from services.members.transfer_rules import transfer_rules_in_force
+    from services.members.transfers.rules import transfer_rules_in_force
     from services.orgs.rules import rules_in_force as org_rules
     from shared.errors import InvalidInput
     for find in (member_rules, transfer_rules_in_force, org_rules):

@@ -1,6 +1,7 @@
 import pytest
 
-from services.members import org_events, projections, transfer_projections
+from services.members import org_events, projections
+from services.members.transfers import projections as transfer_projections
 from shared.inbox import Inbox
 from unit.orgs_feed import org_event
 from unit.unit_kernel import kernel_fixtures

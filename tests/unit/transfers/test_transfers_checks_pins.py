@@ -4,7 +4,7 @@ neighbouring case that is accepted."""
 import pytest
 
 from services.members.checks import OrgView
-from services.members.transfer_checks import check_group, check_receiving, check_receiving_branch
+from services.members.transfers.checks import check_group, check_receiving, check_receiving_branch
 from shared.errors import NotFound, RuleViolation
 
 BRANCH_B = OrgView(id="branch-b", kind="branch", status="active", parent_id="committee-2")

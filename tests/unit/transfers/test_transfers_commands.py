@@ -9,8 +9,8 @@ import pytest
 from sqlalchemy import func, select
 
 from services.members import commands as member_commands
-from services.members import transfer_commands as commands
-from services.members import transfer_projections, transfer_queries, transfer_saga
+from services.members.transfers import commands as commands
+from services.members.transfers import projections as transfer_projections, queries as transfer_queries, saga as transfer_saga
 from services.members.projections import MEMBERS, members
 from shared import codec
 from shared.catalog import catalog

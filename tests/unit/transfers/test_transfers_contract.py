@@ -6,7 +6,7 @@ import datetime as dt
 import pytest
 from marshmallow import ValidationError
 
-from services.members.transfer_rules import RULE_SETS, transfer_rules_in_force
+from services.members.transfers.rules import RULE_SETS, transfer_rules_in_force
 from shared.contracts import transfers as contract
 from shared.errors import InvalidInput
 

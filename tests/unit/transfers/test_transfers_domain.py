@@ -5,8 +5,8 @@ open transfer, the branch changing only at completion."""
 import pytest
 
 from services.members.checks import OrgView
-from services.members.transfer_checks import dues_on_letter
-from services.members.transfer_domain import Transfer
+from services.members.transfers.checks import dues_on_letter
+from services.members.transfers.domain import Transfer
 from shared.contracts.transfers import FINAL_TRANSFER_STATES, TRANSFER_ACTIONS, TRANSFER_STATES
 from shared.errors import Conflict, InvalidInput, NotFound, RuleViolation
 from transfers_builders import (BRANCH_A, BRANCH_B, COMMITTEE_2, DAY, GROUP_B, ON, TODAY, UNKNOWN_DUES, D,

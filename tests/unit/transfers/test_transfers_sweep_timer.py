@@ -6,7 +6,7 @@ from unittest import mock
 
 from nameko.testing.services import worker_factory
 
-from services.members import transfer_saga
+from services.members.transfers import saga as transfer_saga
 from services.members.service import MembersService
 
 
@@ -15,7 +15,7 @@ def test_a_sweep_that_did_something_logs_what_it_did(caplog):
     result = {"as_of": dt.date(2026, 12, 1), "letters_expired": ["t-1"], "reports_overdue": [],
               "completed": ["t-2"], "cancelled": []}
     with mock.patch.object(transfer_saga, "run_sweep", return_value=result), \
-            caplog.at_level(logging.INFO, logger="services.members.transfer_service"):
+            caplog.at_level(logging.INFO, logger="services.members.transfers.service"):
         service.transfer_sweep()
     messages = [r.getMessage() for r in caplog.records]
     assert not any("failed" in m for m in messages), messages

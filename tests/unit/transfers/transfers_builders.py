@@ -5,10 +5,10 @@ import datetime as dt
 
 from services.members.checks import OrgView
 from services.members.rules import rules_in_force
-from services.members.transfer_checks import dues_on_letter
-from services.members.transfer_domain import Transfer
-from services.members.transfer_member import TransferringMember
-from services.members.transfer_rules import transfer_rules_in_force
+from services.members.transfers.checks import dues_on_letter
+from services.members.transfers.domain import Transfer
+from services.members.transfers.member import TransferringMember
+from services.members.transfers.rules import transfer_rules_in_force
 from shared.contracts.members import id_number_check_digit
 
 D = dt.date

@@ -11,9 +11,9 @@ from shared import codec
 from shared.contracts.transfers import FINAL_TRANSFER_STATES, PENDING_TRANSFER_STATES
 from shared.errors import NotFound
 
-from .org_events import known_orgs
-from .projections import members
-from .transfer_projections import transfers
+from ..org_events import known_orgs
+from ..projections import members
+from .projections import transfers
 
 _from, _to = aliased(known_orgs), aliased(known_orgs)
 DUES = ("paid_up_to", "outstanding", "settled", "source")
@@ -91,7 +91,7 @@ def list_member_transfers(conn, member_id: str, *, today: dt.date, limit: int = 
 # ---- what the saga and the sweep read -------------------------------------------------
 
 def sweep_candidates(conn, today: dt.date) -> list:
-    """Rows the sweep may have to act on (transfer_saga.sweep_actions decides):
+    """Rows the sweep may have to act on (transfers.saga.sweep_actions decides):
     issued letters past their validity, accepted transfers past their
     report-in window, reported-in transfers not yet completed."""
     return conn.execute(select(transfers.c.id, transfers.c.state, transfers.c.valid_until,

@@ -12,7 +12,7 @@ events) are passed in.
     any open state --(receiving branch dissolved, member gone)--> cancelled
 
 The member's side (one open transfer, the branch flipping at completion) is
-``transfer_member.TransferringMember``; the command handlers save both in
+``transfers.member.TransferringMember``; the command handlers save both in
 one transaction. Every event carries the transfer's state after it:
 ``_emit`` fills it in, ``_apply`` reads it back."""
 import datetime as dt
@@ -25,10 +25,10 @@ from shared.catalog.transfers import (
 from shared.vocabulary import FINAL_TRANSFER_STATES
 from shared.errors import Conflict, InvalidInput, RuleViolation
 
-from .checks import OrgView, not_before, not_future
-from .status import PARTY_STAGES
-from .transfer_checks import check_group, check_receiving, check_receiving_branch
-from .transfer_rules import TransferRules
+from ..checks import OrgView, not_before, not_future
+from ..status import PARTY_STAGES
+from .checks import check_group, check_receiving, check_receiving_branch
+from .rules import TransferRules
 
 BEFORE_LETTER = ("requested", "returned", "approved")
 """States in which the sending side decides (a rejection is the sending side's)."""

@@ -15,7 +15,7 @@ from shared.catalog.transfers import MemberTransferClosed, MemberTransferComplet
 from shared.vocabulary import FINAL_STATUSES
 from shared.errors import Conflict
 
-from .domain import Member
+from ..domain import Member
 
 
 class TransferringMember(Member):

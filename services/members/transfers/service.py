@@ -22,10 +22,10 @@ from shared.errors import DomainError, InvalidInput, NotFound
 from shared.nameko_adapter import domain_rpc, event_consumer
 from shared.rpc_io import identifier as _id, out as _out, today as _today, valid as _valid
 
-from . import transfer_commands as commands
-from . import transfer_queries as queries
-from . import transfer_saga as saga
-from .transfer_projections import transfers
+from . import commands as commands
+from . import queries as queries
+from . import saga as saga
+from .projections import transfers
 
 log = logging.getLogger(__name__)
 

@@ -16,11 +16,11 @@ import uuid
 from shared.contracts.transfers import TRANSFER_ACTIONS
 from shared.errors import Conflict, NotFound
 
-from .org_events import org_view
-from .transfer_checks import dues_on_letter
-from .transfer_domain import Transfer
-from .transfer_member import TransferringMember
-from .transfer_rules import transfer_rules_in_force
+from ..org_events import org_view
+from .checks import dues_on_letter
+from .domain import Transfer
+from .member import TransferringMember
+from .rules import transfer_rules_in_force
 
 MEMBER_GONE = "the member is no longer a member ({status})"
 RECEIVING_GONE = "the receiving branch {org_id} is no longer active"

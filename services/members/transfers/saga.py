@@ -22,8 +22,8 @@ from shared.errors import DomainError
 from shared.inbox import record_once
 from shared.retry import retry_conflicts
 
-from . import transfer_commands as commands
-from . import transfer_queries as queries
+from . import commands as commands
+from . import queries as queries
 
 log = logging.getLogger(__name__)
 
@@ -32,7 +32,7 @@ DISSOLUTION_CONSUMER = "members.transfer_dissolution"
 
 
 def sweep_actions(rows, today: dt.date) -> list[tuple[str, str]]:
-    """(action, transfer_id) for each row of ``transfer_queries.sweep_candidates``
+    """(action, transfer_id) for each row of ``transfers.queries.sweep_candidates``
     that needs one on ``today``. Pure."""
     actions = []
     for row in rows:

@@ -2,7 +2,7 @@
 row per transfer, kept by ``project``, which the event store calls inline in
 the transaction that appends each ``transfers.*`` event. Lists per
 organisation and per member, the sweep's candidates and the member's open
-transfer are read from it (transfer_queries.py)."""
+transfer are read from it (transfers/queries.py)."""
 from sqlalchemy import Boolean, Column, Date, Index, Integer, String, Table, Text, update
 
 from shared.catalog.transfers import (
@@ -13,7 +13,7 @@ from shared.envelope import Envelope
 from shared.readmodel import ReadModel
 from shared.tables import UTCDateTime
 
-from .projections import metadata
+from ..projections import metadata
 
 transfers = Table(
     "transfers", metadata,

@@ -4,7 +4,7 @@ records about dues. Pure."""
 from shared.vocabulary import BRANCH_KINDS
 from shared.errors import NotFound, RuleViolation
 
-from .checks import OrgView
+from ..checks import OrgView
 
 
 def check_receiving_branch(to_org: OrgView | None, to_org_id: str, field: str = "to_org_id"):
