@@ -47,6 +47,10 @@ member has not reported in within the window (an alert)."""
 FINAL_TRANSFER_STATES = ("completed", "withdrawn", "rejected", "cancelled")
 PENDING_TRANSFER_STATES = tuple(s for s in TRANSFER_STATES if s not in FINAL_TRANSFER_STATES)
 SCOPES = ("in_city", "elsewhere")
+SIDES = ("sending", "receiving")
+DUES_SOURCES = ("dues_service", "issuer", "unknown")
+"""Where the letter's dues figures come from: the dues service, the issuer's
+own record (the dues service could not tell), or nowhere (not known)."""
 GROUNDS = ("employer_change", "residence_change", "long_absence", "other")
 """Why the member moves: a change of employer or residence, an absence of
 six months or more at one place, or another reason given in ``reason``."""

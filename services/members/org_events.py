@@ -11,7 +11,7 @@ from shared.inbox import advance_version
 from shared.readmodel import ReadModel
 
 from .checks import OrgView
-from .projections import metadata
+from .tables import metadata
 
 known_orgs = Table(
     "known_orgs", metadata,

@@ -20,7 +20,8 @@ from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from shared.envelope import Envelope
 from shared.errors import Conflict
 
-from .projections import metadata, members
+from .projections import members
+from .tables import metadata
 from .vault import Vault, throwaway_vault
 
 ERASED_EVENT = "members.personal_data_erased"

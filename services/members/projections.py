@@ -10,7 +10,7 @@
 
 And the reads command handlers need for their rules. Queries for callers are
 in queries.py."""
-from sqlalchemy import JSON, Column, Date, Index, Integer, MetaData, String, Table, select, update
+from sqlalchemy import JSON, Column, Date, Index, Integer, String, Table, select, update
 
 from shared import codec
 from shared.catalog.members import (
@@ -22,8 +22,8 @@ from shared.envelope import Envelope
 from shared.readmodel import ReadModel
 
 from .checks import MemberView
+from .tables import metadata
 
-metadata = MetaData()
 
 members = Table(
     "members", metadata,
@@ -242,5 +242,3 @@ def member_view(conn, member_id: str) -> MemberView | None:
     return None if row is None else MemberView(row.id, row.name, row.org_id, row.stage, row.status)
 
 
-from . import org_events, personal  # noqa: E402,F401  (their tables join ``metadata``)
-from .transfers import projections as _transfers  # noqa: E402,F401

@@ -2,7 +2,7 @@
 calls inline, in the transaction that appends each event; and the reads
 command handlers need for their rules. Queries for callers are in queries.py.
 """
-from sqlalchemy import (JSON, Boolean, Column, Date, Integer, MetaData, String, Table, Text, delete, func,
+from sqlalchemy import (JSON, Boolean, Column, Date, Integer, String, Table, Text, delete, func,
                         insert, select, update)
 
 from shared.catalog.orgs import (
@@ -12,7 +12,8 @@ from shared.catalog.orgs import (
 from shared.envelope import Envelope
 from shared.readmodel import ReadModel
 
-metadata = MetaData()
+from .tables import metadata
+
 
 org_tree = Table(
     "org_tree", metadata,

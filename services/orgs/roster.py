@@ -15,7 +15,7 @@ from shared.vocabulary import FINAL_STATUSES, IN_GOOD_STANDING
 from shared.envelope import Envelope
 from shared.readmodel import ReadModel
 
-from .projections import metadata
+from .tables import metadata
 
 member_roster = Table(
     "member_roster", metadata,

@@ -4,7 +4,7 @@ from shared.contracts import orgs as contract
 from shared.nameko_adapter import CallContext, EventSourcing, domain_rpc, event_consumer
 from shared.rpc_io import identifier as _id, out as _out, today as _today, valid as _valid
 
-from . import commands, projections, queries, roster
+from . import commands, projections, queries, roster, tables
 
 
 READ_MODELS = (projections.ORG_TREE, roster.ROSTER)
@@ -12,7 +12,7 @@ READ_MODELS = (projections.ORG_TREE, roster.ROSTER)
 
 class OrgsService:
     name = "orgs"
-    kernel = EventSourcing("orgs", read_models=READ_MODELS, metadatas=[projections.metadata])
+    kernel = EventSourcing("orgs", read_models=READ_MODELS, metadatas=[tables.metadata])
     ctx = CallContext()
 
     @domain_rpc

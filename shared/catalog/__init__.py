@@ -2,14 +2,13 @@
 in a module here, so that consumers validate against the same classes
 without importing the producing service."""
 from ..event import Event, InvalidEvent
-from .registry import EventCatalog, json_schema
+from .registry import EventCatalog, catalog, json_schema
 
-catalog = EventCatalog()
-
-from . import orgs  # noqa: E402,F401  (registers the orgs events)
-from . import dues  # noqa: E402,F401  (registers the dues events)
-from . import members  # noqa: E402,F401  (registers the members events)
-from . import transfers  # noqa: E402,F401  (registers the transfer events, members' exchange)
-from . import identity  # noqa: E402,F401  (registers the identity events)
+# Each module registers its service's events in ``catalog`` as it is imported.
+from . import orgs  # noqa: F401
+from . import dues  # noqa: F401
+from . import members  # noqa: F401
+from . import transfers  # noqa: F401  (the transfer events, on members' exchange)
+from . import identity  # noqa: F401
 
 __all__ = ["catalog", "Event", "EventCatalog", "InvalidEvent", "json_schema"]

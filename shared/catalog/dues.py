@@ -9,9 +9,9 @@ shows to the branch (6 consecutive unpaid months without a recorded reason).
 from marshmallow import Schema, fields, validate
 
 from ..contracts.common import MONTH_PATTERN, FullMatch
-from ..contracts.dues import BASE_POLICIES, CATEGORIES, REDUCTION_KINDS
+from ..vocabulary import BASE_POLICIES, CATEGORIES, REDUCTION_KINDS
 from ..event import Event
-from . import catalog
+from .registry import catalog
 
 
 def _month(**kwargs):

@@ -6,9 +6,9 @@ hash: credentials are kept in the service's own table only.
 from marshmallow import fields, validate
 
 from ..access import ROLES
-from ..contracts.identity import ACCOUNT_KINDS, USERNAME_PATTERN
+from ..vocabulary import ACCOUNT_KINDS, USERNAME_PATTERN
 from ..event import Event
-from . import catalog
+from .registry import catalog
 
 
 @catalog.register

@@ -11,11 +11,11 @@ in ``changed`` when they change, without their values. Dates are ISO dates.
 """
 from marshmallow import Schema, fields, validate
 
-from ..contracts.members import ASSESSMENT_RESULTS, GENDERS, PROFILE_FIELDS, STAGES, STATUSES
+from ..vocabulary import ASSESSMENT_RESULTS, GENDERS, PROFILE_FIELDS, STAGES, STATUSES
 
 PERSONAL_FIELDS = ("id_number", "phone")  # kept in the members-only table, never in an event
 from ..event import Event
-from . import catalog
+from .registry import catalog
 
 
 class MemberState(Event):

@@ -5,9 +5,9 @@ Aggregates: ``organisation`` (the tree and committees), ``founding_request``
 """
 from marshmallow import Schema, fields, validate
 
-from ..contracts.orgs import BRANCH_KINDS, KINDS, SEAT_ROLES, UNIT_TYPES
+from ..vocabulary import BRANCH_KINDS, KINDS, SEAT_ROLES, UNIT_TYPES
 from ..event import Event
-from . import catalog
+from .registry import catalog
 
 
 class Unit(Schema):

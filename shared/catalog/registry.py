@@ -100,3 +100,7 @@ def json_schema(event_cls: type[Event]) -> dict:
     schema = converter.schema2jsonschema(event_cls.schema)
     return {"$schema": "https://json-schema.org/draft/2020-12/schema", "title": event_cls.event_type,
             "description": event_cls.description, **schema}
+
+
+catalog = EventCatalog()
+"""The platform's one catalog: every event class of every service registers here."""

@@ -23,9 +23,9 @@ still the event type. Dates are ISO dates; months are "YYYY-MM".
 """
 from marshmallow import fields, validate
 
-from ..contracts.transfers import DUES_SOURCES, GROUNDS, SCOPES, SIDES, TRANSFER_STATES
+from ..vocabulary import DUES_SOURCES, GROUNDS, SCOPES, SIDES, TRANSFER_STATES
 from ..event import Event
-from . import catalog
+from .registry import catalog
 from .members import MemberState
 
 CLOSED_OUTCOMES = ("withdrawn", "rejected", "cancelled")

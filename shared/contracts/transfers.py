@@ -11,12 +11,8 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 from .common import (ID, MONTH, Date, PageIn, Text, date_field as _date, describe as _describe,  # noqa: F401
                      page_of, text_field as _text)
 from ..vocabulary import (  # noqa: F401 (published here)
-    TRANSFER_STATES, FINAL_TRANSFER_STATES, PENDING_TRANSFER_STATES, SCOPES, GROUNDS)
+    SIDES, DUES_SOURCES, TRANSFER_STATES, FINAL_TRANSFER_STATES, PENDING_TRANSFER_STATES, SCOPES, GROUNDS)
 
-SIDES = ("sending", "receiving")
-DUES_SOURCES = ("dues_service", "issuer", "unknown")
-"""Where the letter's dues figures come from: the dues service, the issuer's
-own record (the dues service could not tell), or nowhere (not known)."""
 
 
 # ---- commands ---------------------------------------------------------------------

@@ -7,7 +7,8 @@ imports (an ast walk: what a module imports, at any depth of its body):
   (sqlalchemy, nameko, eventlet, marshmallow, nor ``shared.contracts``,
   which is marshmallow);
 - nameko and eventlet are imported only by entrypoints, the gateway, the
-  kernel's one adapter and the runners that start the platform.
+  kernel's one adapter and the runners that start the platform;
+- no module imports itself back through others (no import cycles).
 
 A fixture tree with one violation of each rule proves that the check fails."""
 import ast
@@ -75,6 +76,57 @@ def violations(root: Path) -> list[str]:
             problems += [f"{where}: imports {m} outside the entrypoints, the gateway and the kernel adapter"
                          for m in modules if any(_under(m, lib) for lib in RUNTIME)]
     return sorted(set(problems))
+
+
+def import_cycles(root: Path) -> list[list[str]]:
+    """Groups of modules under services/ and shared/ that import each other
+    round (Tarjan's strongly connected components of the import graph)."""
+    modules = {}
+    for path in sorted(root.rglob("*.py")):
+        rel = path.relative_to(root)
+        if rel.parts[0] in ("services", "shared"):
+            name = ".".join(rel.with_suffix("").parts)
+            modules[name.removesuffix(".__init__")] = rel
+    graph = {m: sorted(i for i in imports(root, rel) if i in modules and i != m) for m, rel in modules.items()}
+    index, low, stack, on_stack, cycles = {}, {}, [], set(), []
+
+    def visit(v):
+        index[v] = low[v] = len(index)
+        stack.append(v)
+        on_stack.add(v)
+        for w in graph[v]:
+            if w not in index:
+                visit(w)
+                low[v] = min(low[v], low[w])
+            elif w in on_stack:
+                low[v] = min(low[v], index[w])
+        if low[v] == index[v]:
+            group = []
+            while True:
+                w = stack.pop()
+                on_stack.discard(w)
+                group.append(w)
+                if w == v:
+                    break
+            if len(group) > 1:
+                cycles.append(sorted(group))
+
+    for v in graph:
+        if v not in index:
+            visit(v)
+    return cycles
+
+
+def test_there_are_no_import_cycles():
+    assert import_cycles(ROOT) == []
+
+
+def test_an_import_cycle_is_found(tmp_path):
+    for name, text in {"shared/__init__.py": "", "shared/a.py": "from . import b\n",
+                       "shared/b.py": "from .a import x\n", "shared/c.py": "from . import a\n"}.items():
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(text)
+    assert import_cycles(tmp_path) == [["shared.a", "shared.b"]]
 
 
 def test_the_tree_keeps_the_layering_rules():

@@ -13,7 +13,7 @@ from shared.envelope import Envelope
 from shared.readmodel import ReadModel
 from shared.tables import UTCDateTime
 
-from ..projections import metadata
+from ..tables import metadata
 
 transfers = Table(
     "transfers", metadata,

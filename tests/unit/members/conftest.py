@@ -1,8 +1,8 @@
 
-from services.members import personal, projections
+from services.members import org_events, personal, projections, tables  # noqa: F401 (their tables join the metadata)
 from services.members.transfers import projections as transfer_projections
 from unit.unit_kernel import kernel_fixtures
 
 
 db, store, uow, run, read = kernel_fixtures(
-    "members", [projections.metadata], [projections.project, transfer_projections.project, personal.project])
+    "members", [tables.metadata], [projections.project, transfer_projections.project, personal.project])

@@ -2,7 +2,7 @@ import datetime as dt
 
 import pytest
 
-from services.orgs import projections
+from services.orgs import projections, roster, tables  # noqa: F401 (the roster's table joins the metadata)
 from services.orgs.domain import ParentView
 from services.orgs.rules import rules_in_force
 from unit.unit_kernel import kernel_fixtures
@@ -20,4 +20,4 @@ def committee():
     return ParentView("committee-1", "committee", "active")
 
 
-db, store, uow, run, read = kernel_fixtures("orgs", [projections.metadata], [projections.project])
+db, store, uow, run, read = kernel_fixtures("orgs", [tables.metadata], [projections.project])

@@ -1,13 +1,13 @@
 import pytest
 
-from services.members import org_events, projections
+from services.members import org_events, personal, projections, tables  # noqa: F401 (their tables join the metadata)
 from services.members.transfers import projections as transfer_projections
 from shared.inbox import Inbox
 from unit.orgs_feed import org_event
 from unit.unit_kernel import kernel_fixtures
 
 
-db, store, uow, run, read = kernel_fixtures("members", [projections.metadata], [projections.project, transfer_projections.project])
+db, store, uow, run, read = kernel_fixtures("members", [tables.metadata], [projections.project, transfer_projections.project])
 
 
 @pytest.fixture

@@ -1,0 +1,8 @@
+"""The members service's tables share this metadata: its read models
+(``projections.members``, ``org_events.known_orgs``,
+``transfers.projections.transfers``) and the personal data written beside the
+events (``personal``). Each module defines its tables on it; the service
+creates them all (its entrypoints import every module)."""
+from sqlalchemy import MetaData
+
+metadata = MetaData()
