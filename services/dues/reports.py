@@ -14,7 +14,7 @@ from sqlalchemy import Integer, and_, case, distinct, exists, func, literal, or_
 
 from shared.errors import NotFound
 
-from . import orgtree
+from . import org_replica
 from .ledger import ZERO, month_of, month_text
 from .projections import Fen, dues_accounts, dues_paid_months, dues_payments, dues_schedule
 
@@ -23,7 +23,7 @@ EXTRA = ("collected_in_advance", "voluntary", "forwarded_to_central")
 
 
 def _scope(conn, org_id: str) -> tuple[str, dict[str, str | None]]:
-    tree = orgtree.subtree(conn, org_id)
+    tree = org_replica.subtree(conn, org_id)
     if tree is not None:
         return ("branch" if len(tree) == 1 else "subtree"), tree
     known = any(conn.execute(select(exists().where(column == org_id))).scalar()

@@ -10,7 +10,7 @@ from shared.nameko_adapter import CallContext, EventSourcing, domain_rpc, event_
 from shared.retry import retry_conflicts
 from shared.rpc_io import identifier as _id, out as _out, today as _today, valid as _valid
 
-from . import commands, orgtree, projections, queries, reports, upkeep
+from . import commands, org_replica, projections, queries, reports, upkeep
 from .ledger import first_day, month_index, month_of, month_text
 from .rules import rules_fingerprint, rules_in_force
 
@@ -45,7 +45,7 @@ class DuesService:
         organisation's events in version order (a dissolution never lands
         before the creation it ends)."""
         with self.kernel.db.begin() as conn:
-            orgtree.follow_org_events(conn, envelope)
+            org_replica.follow_org_events(conn, envelope)
 
     def _read(self):
         return self.kernel.db.connect()

@@ -10,7 +10,7 @@ import uuid
 from shared.contracts.members import PIPELINE_STEPS, STAGE_DATES, normalise_id_number
 from shared.errors import Conflict, NotFound
 
-from . import org_events, personal, projections
+from . import org_replica, personal, projections
 from .domain import Member
 from .vault import Vault
 from .rules import rules_in_force
@@ -34,7 +34,7 @@ def new_id() -> str:
 
 
 def _org(conn, org_id: str, field: str, lock: bool = False):
-    org = org_events.org_view(conn, org_id, lock=lock)
+    org = org_replica.org_view(conn, org_id, lock=lock)
     if org is None:
         raise NotFound(f"organisation {org_id} is not known to the members service", {field: org_id})
     return org

@@ -5,7 +5,7 @@
 - ``personal_data`` (personal.py): ID number and phone, written by the
   command handlers in that same transaction (never in an event, the outbox
   or a log);
-- ``known_orgs`` (org_events.py): organisations as orgs' events describe
+- ``known_orgs`` (org_replica.py): organisations as orgs' events describe
   them, kept through the idempotent inbox.
 
 And the reads command handlers need for their rules. Queries for callers are

@@ -20,7 +20,7 @@ from shared.contracts.transfers import PENDING_TRANSFER_STATES
 from shared.errors import NotFound
 
 from .transfers import queries as transfer_queries
-from .org_events import known_orgs
+from .org_replica import known_orgs
 from .personal import decrypt_row, member_keys, member_secrets
 from .projections import members
 from .transfers.projections import transfers

@@ -19,7 +19,7 @@ from shared.rpc_io import identifier as _id, out as _out, today as _today, valid
 
 # The transfer mixin is reached through its module: `nameko run` takes every
 # class with entrypoints found in this module's namespace for a service.
-from . import commands, org_events, personal, projections, queries, tables
+from . import commands, org_replica, personal, projections, queries, tables
 from .transfers import projections as transfer_projections, service as transfer_service
 from .vault import Vault, VaultMisconfigured
 
@@ -38,7 +38,7 @@ class PersonalDataVault(DependencyProvider):
         return self.vault
 
 
-READ_MODELS = (projections.MEMBERS, transfer_projections.TRANSFERS, org_events.KNOWN_ORGS)
+READ_MODELS = (projections.MEMBERS, transfer_projections.TRANSFERS, org_replica.KNOWN_ORGS)
 
 
 class MembersService(transfer_service.TransferEntrypoints):
@@ -164,16 +164,16 @@ class MembersService(transfer_service.TransferEntrypoints):
     # other orgs event is delivered here), all feeding one declared read model.
     @event_consumer("orgs", "orgs.org_created")
     def on_org_created(self, envelope):
-        return self.kernel.feed(org_events.KNOWN_ORGS, envelope)
+        return self.kernel.feed(org_replica.KNOWN_ORGS, envelope)
 
     @event_consumer("orgs", "orgs.branch_founded")
     def on_branch_founded(self, envelope):
-        return self.kernel.feed(org_events.KNOWN_ORGS, envelope)
+        return self.kernel.feed(org_replica.KNOWN_ORGS, envelope)
 
     @event_consumer("orgs", "orgs.org_renamed")
     def on_org_renamed(self, envelope):
-        return self.kernel.feed(org_events.KNOWN_ORGS, envelope)
+        return self.kernel.feed(org_replica.KNOWN_ORGS, envelope)
 
     @event_consumer("orgs", "orgs.org_dissolved")
     def on_org_dissolved(self, envelope):
-        return self.kernel.feed(org_events.KNOWN_ORGS, envelope)
+        return self.kernel.feed(org_replica.KNOWN_ORGS, envelope)

@@ -1,5 +1,5 @@
 """The members service's tables share this metadata: its read models
-(``projections.members``, ``org_events.known_orgs``,
+(``projections.members``, ``org_replica.known_orgs``,
 ``transfers.projections.transfers``) and the personal data written beside the
 events (``personal``). Each module defines its tables on it; the service
 creates them all (its entrypoints import every module)."""

@@ -8,7 +8,7 @@ import uuid
 from shared.dates import act_date, not_future
 from shared.errors import Conflict, NotFound
 
-from . import projections, roster
+from . import projections, member_replica
 from .domain import Alliance, Organisation, ParentView
 from .founding import FoundingRequest
 from .rules import rules_in_force
@@ -97,7 +97,7 @@ def dissolve_org(uow, org_id: str, *, today: dt.date, reason: str, dissolved_on:
     projections.org_row(uow.conn, org_id, lock=True)  # no child is placed under it meanwhile
     org.dissolve(reason, act_date(dissolved_on, today, "dissolved_on"),
                  active_children=projections.active_children_count(uow.conn, org_id),
-                 members=roster.member_count(uow.conn, org_id))
+                 members=member_replica.member_count(uow.conn, org_id))
     uow.save(org)
 
 
@@ -105,7 +105,7 @@ def elect_committee(uow, org_id: str, *, today: dt.date, elected_on: dt.date, se
                     full_members: int | None = None):
     not_future(elected_on, today, "elected_on")
     org = _load_org(uow, org_id)
-    counted = _counted(full_members, roster.full_member_count(uow.conn, org_id))
+    counted = _counted(full_members, member_replica.full_member_count(uow.conn, org_id))
     org.elect_committee(rules_in_force(elected_on), elected_on, seats, counted)
     uow.save(org)
 
@@ -120,7 +120,7 @@ def request_founding(uow, parent_id: str, *, today: dt.date, proposed_name: str,
     parent = _parent(uow.conn, parent_id)
     _name_free(uow.conn, parent_id, proposed_name, "proposed_name")
     member_ids = [m["member_id"] for m in founding_members if m.get("member_id")]
-    counted = roster.full_members_among(uow.conn, member_ids) if member_ids else None
+    counted = member_replica.full_members_among(uow.conn, member_ids) if member_ids else None
     request = FoundingRequest.submit(
         new_id(), rules=rules_in_force(on), parent=parent, proposed_name=proposed_name, kind=kind,
         unit=unit, covered_units=list(covered_units), full_members=_counted(full_members, counted),

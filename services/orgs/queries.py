@@ -7,7 +7,7 @@ from sqlalchemy import func, select, true
 
 from shared.errors import NotFound
 
-from . import roster
+from . import member_replica
 from .domain import committee_warnings, size_warnings
 from .projections import (alliance_members, alliances, committee_seats, committees, founding_requests,
                           org_row, org_tree)
@@ -46,7 +46,7 @@ def _existing_org(conn, org_id: str):
 
 
 def org_dicts(conn, rows, today: dt.date) -> list[dict]:
-    counts = roster.counts_by_org(conn, [row.id for row in rows])
+    counts = member_replica.counts_by_org(conn, [row.id for row in rows])
     return [org_dict(row, today, counts.get(row.id)) for row in rows]
 
 

@@ -4,10 +4,10 @@ from shared.contracts import orgs as contract
 from shared.nameko_adapter import CallContext, EventSourcing, domain_rpc, event_consumer
 from shared.rpc_io import identifier as _id, out as _out, today as _today, valid as _valid
 
-from . import commands, projections, queries, roster, tables
+from . import commands, projections, queries, member_replica, tables
 
 
-READ_MODELS = (projections.ORG_TREE, roster.ROSTER)
+READ_MODELS = (projections.ORG_TREE, member_replica.ROSTER)
 
 
 class OrgsService:
@@ -22,7 +22,7 @@ class OrgsService:
     @event_consumer("members", "members.#")
     def on_member_event(self, envelope):
         """Keep the member roster that member-counting rules read."""
-        self.kernel.feed(roster.ROSTER, envelope)
+        self.kernel.feed(member_replica.ROSTER, envelope)
 
     def _read(self):
         return self.kernel.db.connect()

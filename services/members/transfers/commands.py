@@ -16,7 +16,7 @@ import uuid
 from shared.contracts.transfers import TRANSFER_ACTIONS
 from shared.errors import Conflict, NotFound
 
-from ..org_events import org_view
+from ..org_replica import org_view
 from .checks import dues_on_letter
 from .domain import Transfer
 from .member import TransferringMember

@@ -11,7 +11,7 @@ from shared import codec
 from shared.contracts.transfers import FINAL_TRANSFER_STATES, PENDING_TRANSFER_STATES
 from shared.errors import NotFound
 
-from ..org_events import known_orgs
+from ..org_replica import known_orgs
 from ..projections import members
 from .projections import transfers
 

@@ -9,7 +9,7 @@ from sqlalchemy import func, select, text
 
 from members_it_helpers import known_to_members, publish_raw, wait_for
 from shared.dates import add_months
-from services.members.org_events import known_orgs
+from services.members.org_replica import known_orgs
 from shared import codec
 from shared.access import DISTRICT_ADMIN, Grant, Principal
 from shared.contracts.members import id_number_check_digit

@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 
 from services.members.projections import members as members_table
 from services.members.transfers.projections import transfers as transfers_table
-from services.orgs.roster import member_roster
+from services.orgs.member_replica import member_roster
 from shared.contracts.transfers import FINAL_TRANSFER_STATES
 from shared.errors import Conflict
 from shared.tables import events

@@ -15,7 +15,7 @@ from sqlalchemy import select
 from services.members.transfers import commands as transfer_commands
 from services.members.projections import members as members_table
 from services.members.transfers.saga import COMPLETION_CONSUMER
-from services.orgs.roster import member_roster
+from services.orgs.member_replica import member_roster
 from shared.bus import PublishFailed
 from shared.tables import inbox
 from transfers_it_helpers import (event_counts, found_committees, full_member, request_body, transfer_state,

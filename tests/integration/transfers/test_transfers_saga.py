@@ -9,7 +9,7 @@ import time
 import pytest
 from sqlalchemy import select
 
-from services.orgs.roster import member_roster
+from services.orgs.member_replica import member_roster
 from shared.errors import Conflict, InvalidInput, RuleViolation
 from transfers_it_helpers import (event_counts, found_committees, full_member, request_body, transfer_state,
                                   wait_for)

@@ -5,7 +5,7 @@ from decimal import Decimal
 
 import pytest
 
-from services.dues import commands, orgtree, reports
+from services.dues import commands, org_replica, reports
 from shared.envelope import Envelope
 from shared.errors import NotFound
 
@@ -30,7 +30,7 @@ def tree(db):
                   org_event("branch-c", "orgs.branch_founded", "committee")]
     for envelope in deliveries:
         with db.begin() as conn:
-            orgtree.apply_org_event(conn, envelope)
+            org_replica.apply_org_event(conn, envelope)
 
 
 def report(read, org_id, year=2024, month=None, today=TODAY):
@@ -49,9 +49,9 @@ def pay(run, member_id, months, amount, **extra):
 
 
 def test_the_tree_gets_its_paths_whatever_the_delivery_order(tree, read):
-    assert set(read(orgtree.subtree, "committee")) == {"committee", "general", "branch-a", "branch-b", "branch-c"}
-    assert set(read(orgtree.subtree, "general")) == {"general", "branch-a", "branch-b"}
-    assert set(read(orgtree.subtree, "branch-a")) == {"branch-a"}
+    assert set(read(org_replica.subtree, "committee")) == {"committee", "general", "branch-a", "branch-b", "branch-c"}
+    assert set(read(org_replica.subtree, "general")) == {"general", "branch-a", "branch-b"}
+    assert set(read(org_replica.subtree, "branch-a")) == {"branch-a"}
 
 
 def test_a_branch_report_per_month_and_year(tree, run, read, admit):

@@ -69,8 +69,8 @@ def test_a_fed_read_model_cannot_be_rebuilt_from_this_service_s_own_store(db):
 
 
 def test_the_platform_s_fed_read_models_name_their_consumers_from_the_declaration():
-    from services.members.org_events import KNOWN_ORGS
-    from services.orgs.roster import ROSTER
+    from services.members.org_replica import KNOWN_ORGS
+    from services.orgs.member_replica import ROSTER
     assert (KNOWN_ORGS.consumer_name("members"), KNOWN_ORGS.source) == ("members.known_orgs", "orgs")
     assert (ROSTER.consumer_name("orgs"), ROSTER.source) == ("orgs.member_roster", "members")
     member_types = {cls.event_type for cls in catalog if cls.event_type.startswith("members.")

@@ -1,5 +1,5 @@
 
-from services.members import org_events, personal, projections, tables  # noqa: F401 (their tables join the metadata)
+from services.members import org_replica, personal, projections, tables  # noqa: F401 (their tables join the metadata)
 from services.members.transfers import projections as transfer_projections
 from unit.unit_kernel import kernel_fixtures
 

@@ -9,7 +9,7 @@ import pytest
 from marshmallow import ValidationError
 
 from members_builders import BIRTH, TIMELINE, TODAY, VOTE, make_id_number, register, step, walk
-from services.members import commands, org_events, queries
+from services.members import commands, org_replica, queries
 from services.members.rules import RULE_SETS, rules_in_force
 from shared.contracts import members as contract
 from shared.contracts.members import id_number_check_digit, id_number_problem, stage_date_problems
@@ -324,7 +324,7 @@ def test_public_notice_ending_the_day_before_it_starts_is_refused(rules):
 def branch(db):
     box = Inbox(db)
     for envelope in (org_event("orgs.org_created", "committee-1"), org_event("orgs.branch_founded", "branch-1")):
-        box.handle(f"members.on_{envelope.event_type.split('.')[1]}", envelope, org_events.apply_org_event)
+        box.handle(f"members.on_{envelope.event_type.split('.')[1]}", envelope, org_replica.apply_org_event)
     return "branch-1"
 
 

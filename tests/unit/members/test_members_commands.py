@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import func, select
 
 from members_builders import TIMELINE, TODAY, VOTE, make_id_number
-from services.members import commands, org_events, personal, projections, queries
+from services.members import commands, org_replica, personal, projections, queries
 from shared import codec
 from shared.access import DISTRICT_ADMIN, Grant, Principal
 from shared.errors import Conflict, InvalidInput, NotFound, RuleViolation
@@ -26,7 +26,7 @@ def deliver(db):
     """Deliver an orgs event to the members projection, through the inbox."""
     box = Inbox(db)
     return lambda envelope: box.handle(f"members.on_{envelope.event_type.split('.')[1]}", envelope,
-                                       org_events.apply_org_event)
+                                       org_replica.apply_org_event)
 
 
 @pytest.fixture
@@ -312,21 +312,21 @@ def test_a_redelivered_orgs_event_has_one_effect(db, deliver, read):
     assert deliver(founded) is True
     assert deliver(founded) is False
     assert count(db, inbox, inbox.c.event_id == founded.event_id) == 1
-    assert count(db, org_events.known_orgs) == 1
+    assert count(db, org_replica.known_orgs) == 1
 
 
 def test_orgs_events_out_of_order_never_regress_the_projection(db, deliver):
     deliver(org_event("orgs.org_dissolved", "branch-9", 3))
     deliver(org_event("orgs.org_renamed", "branch-9", 2, name="Second Name"))
     with db.connect() as conn:
-        assert org_events.org_view(conn, "branch-9").kind is None  # not known as a branch yet
+        assert org_replica.org_view(conn, "branch-9").kind is None  # not known as a branch yet
     deliver(org_event("orgs.branch_founded", "branch-9", 1, name="First Name"))
     with db.connect() as conn:
-        org = org_events.org_view(conn, "branch-9")
+        org = org_replica.org_view(conn, "branch-9")
     assert (org.kind, org.parent_id, org.name, org.status) == ("branch", "committee-1", "Second Name", "dissolved")
     deliver(org_event("orgs.org_renamed", "branch-8", 3, name="Third"))
     deliver(org_event("orgs.org_renamed", "branch-8", 2, name="Second"))
     deliver(org_event("orgs.branch_founded", "branch-8", 1, name="First"))
     with db.connect() as conn:
-        org = org_events.org_view(conn, "branch-8")
+        org = org_replica.org_view(conn, "branch-8")
     assert (org.name, org.status) == ("Third", "active")

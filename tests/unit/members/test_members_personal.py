@@ -29,7 +29,7 @@ def vault():
 
 @pytest.fixture
 def tree(db):
-    from services.members import org_events
+    from services.members import org_replica
     from shared.inbox import Inbox
     box = Inbox(db)
     for envelope in (org_event("orgs.org_created", "district-1", 1, name="District", parent_id=None),
@@ -40,7 +40,7 @@ def tree(db):
                      org_event("orgs.branch_founded", "branch-3", 1, name="Far Branch", parent_id="committee-2"),
                      org_event("orgs.org_created", "group-1", 1, name="Lab Group", kind="group",
                                parent_id="branch-1")):
-        box.handle(f"members.on_{envelope.event_type.split('.')[1]}", envelope, org_events.apply_org_event)
+        box.handle(f"members.on_{envelope.event_type.split('.')[1]}", envelope, org_replica.apply_org_event)
 
 
 def registration(seq="123", stage="applicant", org_id="branch-1", phone=PHONE, **fields):

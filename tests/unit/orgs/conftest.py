@@ -2,7 +2,7 @@ import datetime as dt
 
 import pytest
 
-from services.orgs import projections, roster, tables  # noqa: F401 (the roster's table joins the metadata)
+from services.orgs import member_replica, projections, tables  # noqa: F401 (the replica's table joins the metadata)
 from services.orgs.domain import ParentView
 from services.orgs.rules import rules_in_force
 from unit.unit_kernel import kernel_fixtures

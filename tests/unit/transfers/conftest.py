@@ -1,6 +1,6 @@
 import pytest
 
-from services.members import org_events, personal, projections, tables  # noqa: F401 (their tables join the metadata)
+from services.members import org_replica, personal, projections, tables  # noqa: F401 (their tables join the metadata)
 from services.members.transfers import projections as transfer_projections
 from shared.inbox import Inbox
 from unit.orgs_feed import org_event
@@ -15,7 +15,7 @@ def deliver(db):
     """Deliver an orgs event to known_orgs, through the inbox."""
     box = Inbox(db)
     return lambda envelope: box.handle(f"members.on_{envelope.event_type.split('.')[1]}", envelope,
-                                       org_events.apply_org_event)
+                                       org_replica.apply_org_event)
 
 
 @pytest.fixture
