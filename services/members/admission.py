@@ -9,10 +9,10 @@ from shared.aggregate import when
 from shared.catalog.members import (
     AdmissionApproved, AdmissionVoted, ConfirmedFull, PoliticalReviewRecorded, ProbationCancelled,
     ProbationExtended, SponsorsAssigned, TrainingRecorded)
+from shared.dates import add_months, not_future
 from shared.errors import Conflict, InvalidInput, RuleViolation
 
-from .checks import MemberView, distinct, not_before, not_future
-from shared.dates import add_months
+from .checks import MemberView, distinct, not_before
 from .pipeline import PipelineSteps
 from .rules import MemberRules
 

@@ -6,7 +6,6 @@ import datetime as dt
 from dataclasses import dataclass
 
 from shared.vocabulary import BRANCH_KINDS, IN_GOOD_STANDING
-from shared.dates import not_future  # noqa: F401 (the member's modules import it from here)
 from shared.errors import InvalidInput, RuleViolation
 
 

@@ -13,11 +13,12 @@ import datetime as dt
 
 from shared.aggregate import Aggregate, when
 from shared.catalog.members import MemberRegistered, PERSONAL_FIELDS, PersonalDataErased, ProfileUpdated
+from shared.dates import not_future
 from shared.errors import Conflict, InvalidInput, RuleViolation
 from shared.identifiers import id_number_birth_date, id_number_problem, normalise_id_number, stage_date_problems
 from shared.vocabulary import PROFILE_FIELDS, STAGE_DATES
 
-from .checks import OrgView, check_branch, not_future
+from .checks import OrgView, check_branch
 from shared.dates import add_months, age_on
 from .admission import Admission
 from .pipeline import Pipeline

@@ -14,9 +14,10 @@ probation)."""
 from shared.aggregate import when
 from shared.catalog.members import (
     ActivistDesignated, AssessmentRecorded, CandidateApproved, ContactsAssigned, TalkRecorded)
+from shared.dates import not_future
 from shared.errors import Conflict, InvalidInput, RuleViolation
 
-from .checks import MemberView, distinct, not_before, not_future
+from .checks import MemberView, distinct, not_before
 from shared.dates import add_months, working_days
 from .rules import MemberRules
 

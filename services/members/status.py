@@ -19,9 +19,10 @@ import datetime as dt
 from shared.aggregate import when
 from shared.catalog.members import StatusChanged
 from shared.vocabulary import FINAL_STATUSES
+from shared.dates import not_future
 from shared.errors import InvalidInput, RuleViolation
 
-from .checks import not_before, not_future
+from .checks import not_before
 from shared.dates import add_months, add_years
 from .rules import MemberRules
 

@@ -23,9 +23,10 @@ from shared.catalog.transfers import (
     TransferCancelled, TransferCompleted, TransferRejected, TransferReportedIn, TransferRequested,
     TransferResubmitted, TransferReturned, TransferWithdrawn)
 from shared.vocabulary import FINAL_TRANSFER_STATES
+from shared.dates import not_future
 from shared.errors import Conflict, InvalidInput, RuleViolation
 
-from ..checks import OrgView, not_before, not_future
+from ..checks import OrgView, not_before
 from ..status import PARTY_STAGES
 from .checks import check_group, check_receiving, check_receiving_branch
 from .rules import TransferRules

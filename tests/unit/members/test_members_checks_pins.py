@@ -5,7 +5,8 @@ import datetime as dt
 
 import pytest
 
-from services.members.checks import OrgView, check_branch, distinct, not_before, not_future
+from services.members.checks import OrgView, check_branch, distinct, not_before
+from shared.dates import not_future
 from shared.errors import InvalidInput, RuleViolation
 
 D = dt.date
