@@ -3,18 +3,11 @@ import eventlet
 
 eventlet.monkey_patch()
 
-import os  # noqa: E402
 import uuid  # noqa: E402
 
 import pytest  # noqa: E402
-from sqlalchemy import create_engine, text  # noqa: E402
 
-PG_ADMIN_URL = os.environ.get("EJIA_TEST_PG_URL", "postgresql+psycopg2://postgres@127.0.0.1:5432/postgres")
-AMQP_URI = os.environ.get("EJIA_TEST_AMQP_URI", "pyamqp://guest:guest@127.0.0.1:5672/")
-
-
-def _admin_engine():
-    return create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+from platform_factory import PG_ADMIN_URL, create_database, drop_databases, pg_database_url  # noqa: E402
 
 
 @pytest.fixture
@@ -24,19 +17,12 @@ def pg_database_factory():
 
     def make(prefix="ejia_test"):
         name = f"{prefix}_{uuid.uuid4().hex[:10]}"
-        engine = _admin_engine()
-        with engine.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-        engine.dispose()
+        create_database(name)
         made.append(name)
-        return PG_ADMIN_URL.rsplit("/", 1)[0] + "/" + name
+        return pg_database_url(name)
 
     yield make
-    engine = _admin_engine()
-    with engine.connect() as conn:
-        for name in made:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    engine.dispose()
+    drop_databases(made)
 
 
 @pytest.fixture
