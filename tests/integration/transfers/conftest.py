@@ -1,58 +1,22 @@
+"""MembersService and OrgsService in real nameko containers on a throwaway
+RabbitMQ vhost and fresh PostgreSQL databases (tests/platform_factory.py);
+``start_members()`` starts another MembersService on the same ones."""
 import pytest
-from sqlalchemy import create_engine
 
+from platform_factory import PlatformFixtures
 from services.members.service import MembersService
 from services.members.vault import new_master_key
 from services.orgs.service import OrgsService
-from transfers_it_helpers import rpc_proxy
 
-@pytest.fixture
-def transfers_config(rabbit_config, pg_database_factory):
-    """A throwaway RabbitMQ vhost and fresh PostgreSQL databases for members and orgs."""
-    return {**rabbit_config, "max_workers": 20, "MASTER_KEY": new_master_key(),
-            "DB_URIS": {"members": pg_database_factory("ejia_test_tmembers"),
-                        "orgs": pg_database_factory("ejia_test_torgs")}}
+it = PlatformFixtures("transfers", ("members", "orgs"), (OrgsService, MembersService), max_workers=20,
+                      MASTER_KEY=new_master_key)
+nameko_platform, transfers_config, containers = it.platform, it.config, it.containers
+members, orgs = it.rpc("members", timeout=30), it.rpc("orgs", timeout=30)
+members_db, orgs_db = it.db("members"), it.db("orgs")
 
 
 @pytest.fixture
-def start_members(transfers_config, container_factory):
+def start_members(nameko_platform):
     """start_members() -> a new, started MembersService container on the same
     vhost and database (the test may kill one and start another)."""
-    def start():
-        container = container_factory(MembersService, transfers_config)
-        container.start()
-        return container
-    return start
-
-
-@pytest.fixture
-def containers(transfers_config, container_factory, start_members):
-    orgs = container_factory(OrgsService, transfers_config)
-    orgs.start()
-    return {"orgs": orgs, "members": start_members()}
-
-
-@pytest.fixture
-def orgs(containers, transfers_config):
-    with rpc_proxy("orgs", transfers_config) as proxy:
-        yield proxy
-
-
-@pytest.fixture
-def members(containers, transfers_config):
-    with rpc_proxy("members", transfers_config) as proxy:
-        yield proxy
-
-
-@pytest.fixture
-def members_db(transfers_config):
-    engine = create_engine(transfers_config["DB_URIS"]["members"])
-    yield engine
-    engine.dispose()
-
-
-@pytest.fixture
-def orgs_db(transfers_config):
-    engine = create_engine(transfers_config["DB_URIS"]["orgs"])
-    yield engine
-    engine.dispose()
+    return lambda: nameko_platform.start(MembersService)

@@ -1,47 +1,27 @@
 """Helpers of the transfer integration tests (a uniquely named module: the
 test folders have no __init__.py)."""
 import datetime as dt
-import time
 import uuid
 
-from nameko.standalone.rpc import ServiceRpcProxy
 from sqlalchemy import func, select
 
+import platform_factory
+from platform_factory import known_to_members, wait_for
 from services.members.transfers.projections import transfers
 from shared.contracts.members import id_number_check_digit
-from shared.errors import NotFound
-from shared.nameko_adapter import ACTOR_KEY, CORRELATION_KEY
 from shared.tables import events
 
 UNIT = {"name": "Nano Tech Co.", "unit_type": "enterprise", "address": "1 Lake Road"}
 
 
 def rpc_proxy(service, config, timeout=30):
-    context = {ACTOR_KEY: "district-admin", CORRELATION_KEY: f"transfers-test-{uuid.uuid4().hex[:8]}"}
-    return ServiceRpcProxy(service, config, context_data=context, timeout=timeout)
-
-
-def wait_for(predicate, timeout=30.0, interval=0.05, what="condition"):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(interval)
-    raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+    """A proxy calling as district-admin, in a conversation of its own."""
+    return platform_factory.rpc_proxy(service, config, timeout=timeout)
 
 
 def id_number(seq: int, birth_date=dt.date(1990, 5, 4)) -> str:
     first17 = "320506" + birth_date.strftime("%Y%m%d") + f"{seq:03d}"
     return first17 + id_number_check_digit(first17)
-
-
-def known_to_members(members, org_id) -> bool:
-    try:
-        members.list_members(org_id, limit=1)
-        return True
-    except NotFound:
-        return False
 
 
 def found_committees(orgs, members, committees=2, branches=1, groups=False):
