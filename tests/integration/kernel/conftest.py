@@ -1,48 +1,23 @@
-import subprocess
+"""The kernel's test services (ktest_services.py) in real nameko containers
+on a throwaway RabbitMQ vhost and fresh PostgreSQL databases
+(tests/platform_factory.py), and what the delivery tests publish and read
+on the bus."""
 import time
 import uuid
 
-import pytest
 from kombu import Connection, Exchange, Queue
 
-from shared import codec
-from shared.bus import event_exchange
+from platform_factory import PlatformFixtures, publish
+from platform_factory import provider, rabbitmqctl, wait_for  # noqa: F401  (the tests import them from here)
 from shared.catalog import catalog
 from shared.envelope import Envelope
 
 from .ktest_services import ConsumerService, ProducerService
 
-
-@pytest.fixture
-def kernel_config(rabbit_config, pg_database_factory):
-    return {**rabbit_config, "max_workers": 25,
-            "DB_URIS": {"ktest": pg_database_factory("ejia_test_ktest"),
-                        "kconsumer": pg_database_factory("ejia_test_kconsumer")}}
-
-
-@pytest.fixture
-def running(container_factory, kernel_config):
-    """Both test services started on a throwaway vhost and fresh databases."""
-    containers = {}
-    for cls in (ProducerService, ConsumerService):
-        container = container_factory(cls, kernel_config)
-        container.start()
-        containers[cls.name] = container
-    return containers
-
-
-def provider(container, name="kernel"):
-    return next(d for d in container.dependencies if d.attr_name == name)
-
-
-def wait_for(predicate, timeout=30.0, interval=0.05, what="condition"):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(interval)
-    raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+it = PlatformFixtures("kernel", ("ktest", "kconsumer"), (ProducerService, ConsumerService), max_workers=25)
+nameko_platform, kernel_config = it.platform, it.config
+running = it.containers
+"""Both test services started, {name: container}."""
 
 
 def thing_event(thing_id, version, name, event_id=None):
@@ -53,13 +28,7 @@ def thing_event(thing_id, version, name, event_id=None):
 
 
 def publish_raw(amqp_uri, bodies, exchange="ktest.events", routing_key="ktest.thing_named"):
-    with Connection(amqp_uri) as conn:
-        producer = conn.Producer()
-        for body in bodies:
-            producer.publish(body if isinstance(body, (str, bytes)) else codec.dumps(body),
-                             exchange=event_exchange(exchange), routing_key=routing_key,
-                             content_type="application/json", content_encoding="utf-8",
-                             delivery_mode=2, declare=[event_exchange(exchange)])
+    publish(amqp_uri, exchange, routing_key, *bodies)
 
 
 def drain_dead_letters(amqp_uri, consumer, expected, timeout=30.0):
@@ -78,7 +47,3 @@ def drain_dead_letters(amqp_uri, consumer, expected, timeout=30.0):
                 continue
             got.append(message)
     return got
-
-
-def rabbitmqctl(*args):
-    subprocess.run(["rabbitmqctl", *args], check=True, capture_output=True, timeout=120)
