@@ -1,13 +1,13 @@
 """The whole platform in real nameko containers (identity, orgs, members,
-dues, gateway) on a throwaway RabbitMQ vhost and fresh PostgreSQL databases,
-driven over HTTP (``platform`` fixture)."""
-import socket
+dues, gateway) on a throwaway RabbitMQ vhost and fresh PostgreSQL databases
+(tests/platform_factory.py), driven over HTTP (``platform`` fixture)."""
 import time
 
 import pytest
 import requests
 
 from access_helpers import ADMIN, AUTH_CONFIG
+from platform_factory import NamekoPlatform, free_port
 from services.dues.service import DuesService
 from services.gateway.service import GatewayService
 from services.identity.service import IdentityService
@@ -15,12 +15,6 @@ from services.members.service import MembersService
 from services.orgs.service import OrgsService
 
 SERVICES = {"identity": IdentityService, "orgs": OrgsService, "members": MembersService, "dues": DuesService}
-
-
-def free_port():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 class Platform(requests.Session):
@@ -56,14 +50,11 @@ class Platform(requests.Session):
 @pytest.fixture
 def platform(rabbit_config, pg_database_factory, container_factory):
     address = f"127.0.0.1:{free_port()}"
-    config = {**rabbit_config, **AUTH_CONFIG, "WEB_SERVER_ADDRESS": address, "GATEWAY_RPC_TIMEOUT": 20,
-              "DB_URIS": {name: pg_database_factory(f"ejia_test_gw{name[:3]}") for name in SERVICES}}
-    containers = [container_factory(cls, config) for cls in (*SERVICES.values(), GatewayService)]
-    for container in containers:
-        container.start()
-    session = Platform(address)
-    session.db_urls = config["DB_URIS"]
-    yield session
-    session.close()
-    for container in reversed(containers):
-        container.kill()
+    with NamekoPlatform(rabbit_config, pg_database_factory, container_factory, SERVICES,
+                        (*SERVICES.values(), GatewayService), "gw", **AUTH_CONFIG,
+                        WEB_SERVER_ADDRESS=address, GATEWAY_RPC_TIMEOUT=20) as services:
+        services.running()
+        session = Platform(address)
+        session.db_urls = services.config["DB_URIS"]
+        yield session
+        session.close()
