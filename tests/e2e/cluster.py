@@ -13,8 +13,9 @@ from pathlib import Path
 import requests
 from sqlalchemy import create_engine, text
 
+from platform_factory import drop_databases, pg_database_url
+
 ROOT = Path(__file__).resolve().parents[2]
-ADMIN_URL = "postgresql+psycopg2://postgres@127.0.0.1:5432/postgres"
 DATABASES = ("identity", "orgs", "members", "dues")  # EJIA_<NAME>_DB_URL, as in config/nameko.yaml
 SERVICES = ("identity", "orgs", "members", "dues", "gateway")
 
@@ -33,7 +34,7 @@ class Cluster:
         self.processes: dict[str, subprocess.Popen] = {}
 
     def db_url(self, name: str) -> str:
-        return f"postgresql+psycopg2://postgres@127.0.0.1:5432/{self.databases[name]}"
+        return pg_database_url(self.databases[name])
 
     def start(self, service: str, replica: int = 1):
         """Start ``service`` (replica ``replica``); its log goes to logs/<service>-<replica>.log."""
@@ -87,8 +88,4 @@ class Cluster:
                 proc.wait(timeout=20)
             except subprocess.TimeoutExpired:
                 os.killpg(proc.pid, signal.SIGKILL)
-        engine = create_engine(ADMIN_URL, isolation_level="AUTOCOMMIT")
-        with engine.connect() as conn:
-            for db in self.databases.values():
-                conn.execute(text(f'DROP DATABASE IF EXISTS "{db}" WITH (FORCE)'))
-        engine.dispose()
+        drop_databases(self.databases.values())

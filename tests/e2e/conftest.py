@@ -7,11 +7,12 @@ RabbitMQ vhost and fresh PostgreSQL databases. Requests are signed in: the
 secret the processes are given (EJIA_JWT_SECRET)."""
 import base64
 import os
-import socket
 import uuid
 
 import pytest
 import requests
+
+from platform_factory import free_port
 
 from .cluster import ROOT, SERVICES, Cluster  # noqa: F401  (ROOT: the test modules import it from here)
 
@@ -20,12 +21,6 @@ RABBIT_AUTH = ("guest", "guest")
 DISTRIBUTED_SERVICES = SERVICES
 JWT_SECRET = "e2e-jwt-secret-" + uuid.uuid4().hex + uuid.uuid4().hex
 MASTER_KEY = base64.urlsafe_b64encode(os.urandom(32)).decode()  # the members service's, this run only
-
-
-def free_port():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def make_vhost() -> str:
