@@ -136,7 +136,7 @@ def rebuild_read_model(args, stderr=None) -> dict:
 
 
 def create_account(args, stdin=None, prompt=getpass.getpass) -> dict:
-    from services.identity import commands, projections, queries  # the kernel, without nameko
+    from services.identity import commands, projections, queries, tables  # the kernel, without nameko
     from shared.catalog import catalog
     from shared.database import Database
     from shared.envelope import CommandContext
@@ -145,7 +145,7 @@ def create_account(args, stdin=None, prompt=getpass.getpass) -> dict:
     if args.role == MEMBER and not args.member:
         raise CliError("a member's account needs --member (the member record it belongs to)")
     password = read_password(stdin, prompt)
-    db = Database(database_url(args.data_dir), *commands.METADATAS)
+    db = Database(database_url(args.data_dir), tables.metadata)
     try:
         store = EventStore("identity", catalog, [projections.project])
         actor = f"cli:{getpass.getuser()}"[:100]

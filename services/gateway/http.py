@@ -51,6 +51,8 @@ class Route:
     status: int = 200
     example: dict | None = None
     description: str | None = None
+    errors: tuple[int, ...] = ()
+    """Statuses the route answers beyond those its shape implies (openapi.py), e.g. a sign-in's 401 and 429."""
 
     @property
     def methods(self):
@@ -58,7 +60,7 @@ class Route:
 
 
 def api(method, path, *, summary, tag, body=None, query=None, response=None, many=False, status=200,
-        example=None, description=None):
+        example=None, description=None, errors=()):
     """An ``@http`` entrypoint speaking JSON; see the module docstring.
 
     The handler is called as ``fn(self, **path_values, [data=body], **query,
@@ -68,7 +70,8 @@ def api(method, path, *, summary, tag, body=None, query=None, response=None, man
     example shown in the OpenAPI document. The route's rule is its entry in
     ``policy.POLICY``, checked before the body is validated or the handler runs.
     """
-    route = Route(method, path, summary, tag, body, query, response, many, status, example, description)
+    route = Route(method, path, summary, tag, body, query, response, many, status, example, description,
+                  tuple(errors))
     body_schema = body() if body is not None else None
     query_schema = query() if query is not None else None
     rule = policy.POLICY.get(policy.route_key(method, path))  # check_routes refuses a gateway without one

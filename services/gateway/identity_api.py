@@ -38,12 +38,13 @@ class IdentityApi:
 
     # -- sign-in -----------------------------------------------------------
     @api("POST", V1 + "/auth/token", tag="auth", summary="Sign in: a bearer access token and a refresh token",
-         description=SIGN_IN_NOTE, body=c.TokenIn, response=c.TokenOut, example=TOKEN_EXAMPLE)
+         description=SIGN_IN_NOTE, body=c.TokenIn, response=c.TokenOut, example=TOKEN_EXAMPLE,
+         errors=(401, 429))
     def sign_in(self, data, request):
         return _session(self.auth, self.identity.sign_in(data["username"], data["password"],
                                                          client_address(request)))
 
-    @api("POST", V1 + "/auth/refresh", tag="auth", body=c.RefreshIn, response=c.TokenOut,
+    @api("POST", V1 + "/auth/refresh", tag="auth", body=c.RefreshIn, response=c.TokenOut, errors=(401,),
          summary="Trade a refresh token for new tokens (each refresh token works once; a replay ends the session)")
     def refresh(self, data):
         return _session(self.auth, self.identity.refresh(data["refresh_token"]))
@@ -76,7 +77,7 @@ class IdentityApi:
                                     "dues": statement}
         return answer
 
-    @api("POST", V1 + "/me/password", tag="auth", body=c.OwnPasswordIn, response=c.SignInAccountOut,
+    @api("POST", V1 + "/me/password", tag="auth", body=c.OwnPasswordIn, response=c.SignInAccountOut, errors=(429,),
          summary="Change my password (the current one is asked again)")
     def change_own_password(self, data, caller, request):
         check = self.identity.sign_in(caller.subject, data["current_password"], client_address(request))

@@ -72,6 +72,7 @@ ERRORS = {
     413: ("PayloadTooLarge", "The body is larger than 64 KiB."),
     415: ("UnsupportedMediaType", "The body is not application/json."),
     422: ("RuleViolation", "A domain rule refused the command (rule names it)."),
+    429: ("TooManyRequests", "Too many failed attempts; come back after Retry-After seconds."),
     500: ("InternalError", "Unexpected failure."),
     503: ("ServiceUnavailable", "A service did not answer; retry shortly."),
 }
@@ -135,9 +136,10 @@ def _add_components(spec):
         spec.components.response(name, {"description": description, "content": _json("Error")})
     spec.components.parameter("CorrelationId", "header", {
         "name": "X-Correlation-Id", "required": False,
-        "schema": {"type": "string", "pattern": r"^[A-Za-z0-9._:\-]{1,128}$"},
-        "description": "Ties this request to the events it causes; echoed in the response "
-                       "(a new one is made when absent or invalid)."})
+        "schema": {"type": "string"},
+        "description": "Ties this request to the events it causes; echoed in the response. Up to 128 of "
+                       "A-Z a-z 0-9 . _ : -; a new one is made when it is absent or not of that shape, "
+                       "so any value is accepted."})
     spec.components.parameter("IdempotencyKey", "header", {
         "name": "Idempotency-Key", "required": False,
         "schema": {"type": "string", "minLength": 1, "maxLength": CLIENT_KEY_MAX, "pattern": r"^[\x20-\x7e]+$"},
@@ -165,8 +167,8 @@ def _operation(op_id, route) -> dict:
         operation["security"] = [{}]
     else:
         statuses.update({401, 403})
-    if "<" in route.path:
-        statuses.add(404)
+    if "<" in route.path or route.body is not None or route.query is not None:
+        statuses.add(404)  # the path, the body or a filter names a record that may not exist
     if route.method == "POST":
         operation["parameters"].append("IdempotencyKey")
     if route.query is not None:
@@ -179,7 +181,10 @@ def _operation(op_id, route) -> dict:
         if example:
             content["example"] = example
         operation["requestBody"] = {"required": required, "content": {"application/json": content}}
-        statuses.update({400, 409, 413, 415, 422})
+        statuses.update({400, 413, 415})
+    if route.method != "GET":
+        statuses.update({409, 422})  # any command may meet a concurrent change or a rule
+    statuses.update(route.errors)
     for status in sorted(statuses):
         operation["responses"][str(status)] = ERRORS[status][0]
     return operation
@@ -224,17 +229,17 @@ def _path_param(name) -> dict:
 
 def _add_ops_paths(spec):
     spec.path(path="/health", operations={"get": {
-        "operationId": "health", "tags": ["ops"],
+        "operationId": "health", "security": [], "tags": ["ops"],
         "summary": "Is the gateway up, and do the services answer?",
         "responses": {"200": {"description": "All services answer.", "content": _json("Health")},
                       "503": {"description": "Some service does not answer.",
                               "content": _json("Health")}}}})
     spec.path(path="/openapi.json", operations={"get": {
-        "operationId": "openapi", "tags": ["ops"], "summary": "This OpenAPI document",
+        "operationId": "openapi", "security": [], "tags": ["ops"], "summary": "This OpenAPI document",
         "responses": {"200": {"description": "The OpenAPI 3 document.",
                               "content": {"application/json": {"schema": {"type": "object"}}}}}}})
     spec.path(path="/docs", operations={"get": {
-        "operationId": "docs", "tags": ["ops"], "summary": "Interactive documentation (Swagger UI)",
+        "operationId": "docs", "security": [], "tags": ["ops"], "summary": "Interactive documentation (Swagger UI)",
         "responses": {"200": {"description": "An HTML page.",
                               "content": {"text/html": {"schema": {"type": "string"}}}}}}})
 

@@ -19,9 +19,6 @@ from .queries import account_dict
 
 log = logging.getLogger(__name__)
 
-# Every table of the identity database besides the kernel's.
-STORED = (credentials.metadata, sessions.metadata, throttle.metadata)  # written by commands, not derived
-METADATAS = (projections.metadata, *STORED)
 
 WRONG_CREDENTIALS = "wrong username or password"
 BAD_REFRESH_TOKEN = "the refresh token is invalid, expired or revoked; sign in again"

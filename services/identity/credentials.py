@@ -3,12 +3,13 @@ command's transaction. A password or its hash is never put in an event, a
 log line or an exception message."""
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import Column, MetaData, String, Table, Text, select, update
+from sqlalchemy import Column, String, Table, Text, select, update
 
 from shared.vocabulary import MAX_PASSWORD, MIN_PASSWORD
 from shared.errors import InvalidInput
 
-metadata = MetaData()
+from .tables import metadata
+
 
 credentials = Table(
     "credentials", metadata,

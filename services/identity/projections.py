@@ -3,7 +3,7 @@ the transaction that appends each event: ``accounts`` (one row per account,
 its grants as a JSON list) and ``account_roles`` (the same grants, one row
 each, so that accounts are found by organisation). Credentials, sessions and
 the sign-in throttle are not derived from events and are not part of it."""
-from sqlalchemy import JSON, Boolean, Column, Integer, MetaData, String, Table, delete, insert, select, update
+from sqlalchemy import JSON, Boolean, Column, Integer, String, Table, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from shared.catalog.identity import AccountCreated, AccountDisabled, PasswordChanged, RoleGranted, RoleRevoked
@@ -12,7 +12,8 @@ from shared.errors import Conflict
 from shared.readmodel import ReadModel
 from shared.tables import UTCDateTime
 
-metadata = MetaData()
+from .tables import metadata
+
 
 accounts = Table(
     "accounts", metadata,

@@ -9,7 +9,7 @@ from shared.contracts import identity as contract
 from shared.nameko_adapter import CallContext, EventSourcing, domain_rpc
 from shared.rpc_io import identifier as _id, out as _out, valid as _valid
 
-from . import commands, credentials, projections, queries
+from . import commands, credentials, projections, queries, tables
 
 # argon2 in a real thread, so a sign-in does not stop the process's other work
 credentials.offload = tpool.execute
@@ -27,7 +27,7 @@ class IdentitySettings(DependencyProvider):
 
 class IdentityService:
     name = "identity"
-    kernel = EventSourcing("identity", read_models=projections.READ_MODELS, metadatas=commands.STORED)
+    kernel = EventSourcing("identity", read_models=projections.READ_MODELS, metadatas=[tables.metadata])
     ctx = CallContext()
     settings = IdentitySettings()
 

@@ -7,11 +7,12 @@ import hashlib
 import secrets
 import uuid
 
-from sqlalchemy import Column, MetaData, String, Table, select, update
+from sqlalchemy import Column, String, Table, select, update
 
 from shared.tables import UTCDateTime
 
-metadata = MetaData()
+from .tables import metadata
+
 
 refresh_tokens = Table(
     "refresh_tokens", metadata,

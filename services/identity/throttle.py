@@ -7,12 +7,13 @@ import datetime as dt
 import math
 from dataclasses import dataclass
 
-from sqlalchemy import Column, Integer, MetaData, String, Table, delete, select
+from sqlalchemy import Column, Integer, String, Table, delete, select
 
 from shared.errors import TooManyRequests
 from shared.tables import UTCDateTime
 
-metadata = MetaData()
+from .tables import metadata
+
 
 signin_failures = Table(
     "signin_failures", metadata,

@@ -13,6 +13,7 @@ import datetime as dt
 
 from shared.aggregate import Aggregate, when
 from shared.catalog.members import MemberRegistered, PERSONAL_FIELDS, PersonalDataErased, ProfileUpdated
+from shared.catalog.transfers import MemberTransferClosed, MemberTransferCompleted, MemberTransferOpened
 from shared.dates import not_future
 from shared.errors import Conflict, InvalidInput, RuleViolation
 from shared.identifiers import id_number_birth_date, id_number_problem, normalise_id_number, stage_date_problems
@@ -85,6 +86,12 @@ class Member(StatusMachine, Pipeline, Admission, Aggregate):
             self.org_id, self.group_id = payload["org_id"], payload["group_id"]
             self.stage, self.status = payload["stage"], payload["status"]
         super()._apply(event_type, payload)
+
+    @when(MemberTransferOpened, MemberTransferClosed, MemberTransferCompleted)
+    def when_transfer_event(self, payload):
+        """The member's side of a transfer is decided by ``transfers.member.TransferringMember``,
+        which overrides these appliers. A member command only needs the state every ``members.*``
+        event carries (the new branch included), which ``_apply`` has taken already."""
 
     def _emit(self, event_cls, *, org_id=_KEEP, group_id=_KEEP, stage=None, status=None, **facts):
         """Record an ``event_cls`` with the member's state after it."""

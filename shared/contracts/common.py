@@ -142,13 +142,16 @@ class Money(fields.Decimal):
 
 
 def check_month(value: str) -> bool:
-    """A ``YYYY-MM`` month (the pattern has checked its shape) within the window."""
+    """A ``YYYY-MM`` month within the window. One validator, not ``And(FullMatch, window)``:
+    ``And`` runs every validator, so the window check would meet a value of any shape."""
+    if not re.fullmatch(MONTH_PATTERN, value):
+        raise ValidationError("Must be a month, YYYY-MM.")
     if not EARLIEST.year <= int(value[:4]) <= LATEST.year:
         raise ValidationError(f"Must be a month from {EARLIEST.year}-01 to {LATEST.year}-12.")
     return True
 
 
-MONTH = validate.And(FullMatch(MONTH_PATTERN, error="Must be a month, YYYY-MM."), check_month)
+MONTH = check_month
 
 
 def month_field(text, required=False, **kwargs):

@@ -167,8 +167,8 @@ class ArrearsCheckIn(Schema):
 
 # ---- responses --------------------------------------------------------------
 
-def _amount(text=None):
-    return Money(metadata=_describe(text or "yuan", "12.50"))
+def _amount(text=None, nullable=False):
+    return Money(allow_none=nullable, metadata=_describe(text or "yuan", "12.50"))
 
 
 class MonthAmountOut(Schema):
@@ -198,10 +198,10 @@ class PeriodOut(Schema):
     to_month = fields.String(allow_none=True, metadata=_describe("null: until changed"))
     org_id = fields.String()
     category = fields.String(allow_none=True)
-    base = _amount("the base, for rate categories")
-    set_amount = _amount("the amount set by the branch (farmer)")
-    assessed = _amount("monthly amount under the rules (null while no base is set)")
-    due = _amount("monthly amount owed after an approved reduction")
+    base = _amount("the base, for rate categories", nullable=True)
+    set_amount = _amount("the amount set by the branch (farmer)", nullable=True)
+    assessed = _amount("monthly amount under the rules (null while no base is set)", nullable=True)
+    due = _amount("monthly amount owed after an approved reduction", nullable=True)
     rules_version = fields.String(allow_none=True)
     reduction_id = fields.String(allow_none=True)
 
@@ -209,9 +209,9 @@ class PeriodOut(Schema):
 class StatementMonthOut(Schema):
     month = fields.String()
     org_id = fields.String(allow_none=True)
-    assessed = _amount()
-    due = _amount()
-    paid = _amount()
+    assessed = _amount("null while no base is set", nullable=True)
+    due = _amount("null while no base is set", nullable=True)
+    paid = _amount("null when nothing was paid for the month", nullable=True)
     state = fields.String(metadata=_describe("one of " + ", ".join(MONTH_STATES)))
 
 
@@ -220,7 +220,7 @@ class ReductionOut(Schema):
     kind = fields.String()
     from_month = fields.String()
     to_month = fields.String()
-    monthly_amount = _amount()
+    monthly_amount = _amount("the reduced monthly amount; null for a waiver", nullable=True)
     reason = fields.String()
     decided_on = Date()
     decision_ref = fields.String(allow_none=True)
@@ -249,9 +249,9 @@ class AccountOut(Schema):
     org_id = fields.String(metadata=_describe("the branch keeping the account"))
     liable = fields.Boolean(metadata=_describe("false while suspended, after leaving, etc."))
     category = fields.String(allow_none=True)
-    base = _amount()
-    set_amount = _amount()
-    monthly_amount = _amount("owed for the current month")
+    base = _amount("null for a category with a set amount", nullable=True)
+    set_amount = _amount("null for a rate category", nullable=True)
+    monthly_amount = _amount("owed for the current month (null while no base is set)", nullable=True)
     base_policy = fields.String()
     owes_from = fields.String(metadata=_describe("first month owed (probationary: the admission meeting's)"))
     paid_up_to = fields.String(allow_none=True, metadata=_describe("every month owed up to this one is settled"))

@@ -91,6 +91,15 @@ def test_a_month_far_in_the_future_is_400_not_500(call, dues):
             "effective_month", dues.set_dues_base)
 
 
+@pytest.mark.parametrize("month", ["\x95\xfc\x06\xe1", "20x6-01", ""], ids=["control", "letter", "empty"])
+def test_a_month_of_any_other_shape_is_400_not_500(call, dues, month):
+    """Found by schemathesis: the window check met values the shape check had refused."""
+    reply = call("set_dues_base", "PUT", f"/api/v1/members/{MEMBER}/dues-base", member_id=MEMBER,
+                 json_body={"category": "employed", "base": "6800.00", "effective_month": month})
+    refused(reply, "effective_month", dues.set_dues_base)
+    assert reply.error["fields"]["effective_month"] == ["Must be a month, YYYY-MM."]
+
+
 def test_a_waiver_running_centuries_ahead_is_refused(call, dues):
     refused(call("record_reduction", "POST", f"/api/v1/members/{MEMBER}/dues/reductions", member_id=MEMBER,
                  json_body={"kind": "waiver", "from_month": "2026-01", "to_month": "3773-12",

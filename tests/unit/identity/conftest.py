@@ -1,7 +1,7 @@
 import pytest
 from argon2 import PasswordHasher
 
-from services.identity import commands, credentials, projections
+from services.identity import commands, credentials, projections, tables
 
 from identity_helpers import PASSWORD
 from unit.unit_kernel import kernel_fixtures
@@ -24,7 +24,7 @@ def real_hashing(monkeypatch):
     monkeypatch.setattr(credentials, "_dummy_hash", None)
 
 
-db, store, uow, run, read = kernel_fixtures("identity", commands.METADATAS, [projections.project])
+db, store, uow, run, read = kernel_fixtures("identity", [tables.metadata], [projections.project])
 
 
 @pytest.fixture

@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import func, select
 
 from services import cli
-from services.identity import commands, queries
+from services.identity import commands, queries, tables
 from services.identity.credentials import credentials
 from shared.database import Database
 from shared.tables import events, outbox
@@ -31,7 +31,7 @@ def ejia(tmp_path, *args, stdin="correct horse battery\n", prompt=None):
 
 
 def identity_db(tmp_path):
-    return Database(f"sqlite:///{tmp_path / 'identity.db'}", *commands.METADATAS)
+    return Database(f"sqlite:///{tmp_path / 'identity.db'}", tables.metadata)
 
 
 def test_creates_an_account_with_the_password_from_stdin(tmp_path):

@@ -231,3 +231,17 @@ def test_every_transfer_event_is_projected_and_the_catalog_matches_the_read_mode
         "org_id": "b", "group_id": None, "stage": "full", "status": "active", "transfer_id": "t",
         "from_org_id": "a", "from_group_id": None, "completed_on": TODAY}))
     assert catalog.from_wire(codec.loads(codec.dumps(wire))).payload["completed_on"] == TODAY
+
+
+def test_a_member_with_an_open_or_completed_transfer_still_takes_member_commands(run, read, tree):
+    """The member's stream holds the transfer's events: loading it for a
+    profile change or a status change reads past them (it was a 500)."""
+    member_id = register(run)
+    transfer_id = request(run, member_id, to_group_id="group-b")
+    run(member_commands.update_member, member_id, today=TODAY, phone="13900001111")
+    to_reported_in(run, transfer_id)
+    assert run(commands.complete_reported_in, transfer_id, today=TODAY) == "completed"
+    run(member_commands.change_status, member_id, today=TODAY, status="lost_contact", changed_on=TODAY,
+        reason="no reply since March")
+    row = member_row(read, member_id)
+    assert (row.org_id, row.status) == ("branch-b", "lost_contact")
