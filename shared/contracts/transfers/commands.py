@@ -1,21 +1,15 @@
-"""Transfers of organisational relationship (组织关系转接, docs/domain.md §3), a
-saga of the members service: its vocabulary, command schemas (``...In``: RPC
-``data`` and HTTP bodies) and response schemas (``...Out``).
-
-Rule numbers (letter validity, the report-in window) are versioned rule data
-in the members service, not here: a schema never refuses what a rule
-revision would allow.
-"""
+"""The transfers service's command schemas (``...In``): RPC ``data`` and HTTP bodies."""
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from .common import (ID, MONTH, Date, PageIn, Text, date_field as _date, describe as _describe,  # noqa: F401
-                     page_of, text_field as _text)
-from ..vocabulary import (  # noqa: F401 (published here)
-    SIDES, DUES_SOURCES, TRANSFER_STATES, FINAL_TRANSFER_STATES, PENDING_TRANSFER_STATES, SCOPES, GROUNDS)
+from ...vocabulary import GROUNDS, SCOPES, SIDES, TRANSFER_STATES
+from ..common import ID, MONTH, PageIn, Text, date_field as _date, describe as _describe, text_field as _text
 
+__all__ = [
+    "AcceptTransferIn", "ApproveTransferIn", "CompleteTransferIn", "IssueLetterIn", "ReissueLetterIn",
+    "RejectTransferIn", "ReportInIn", "RequestTransferIn", "ResubmitTransferIn", "ReturnTransferIn", "SweepIn",
+    "TRANSFER_ACTIONS", "TransferListIn", "TransferStepIn", "WithdrawTransferIn",
+]
 
-
-# ---- commands ---------------------------------------------------------------------
 
 class TransferStepIn(Schema):
     """What every step may carry."""
@@ -137,72 +131,3 @@ class SweepIn(Schema):
     as_of = _date("the day letters and report-in windows are judged on; today if absent")
 
 
-# ---- responses ---------------------------------------------------------------------
-
-class LetterDuesOut(Schema):
-    paid_up_to = fields.String(allow_none=True, metadata=_describe("month dues are paid up to", "2024-02"))
-    outstanding = fields.String(allow_none=True, metadata=_describe("arrears in yuan", "0.00"))
-    settled = fields.Boolean(allow_none=True, metadata=_describe("nothing due is unpaid; null if not known"))
-    source = fields.String(metadata=_describe("one of " + ", ".join(DUES_SOURCES)))
-
-
-class LetterOut(Schema):
-    number = fields.Integer(metadata=_describe("1 for the first letter, 2 after a reissue..."))
-    reference = fields.String(allow_none=True)
-    issued_on = Date()
-    valid_until = Date()
-    expired = fields.Boolean(metadata=_describe("valid_until has passed (as of today)"))
-    rules_version = fields.String()
-    dues = fields.Nested(LetterDuesOut)
-
-
-class TimelineEntryOut(Schema):
-    event_type = fields.String(metadata=_describe("", "transfers.letter_issued"))
-    version = fields.Integer()
-    occurred_at = fields.String(metadata=_describe("UTC, ISO-8601"))
-    actor = fields.String(allow_none=True)
-    state = fields.String(metadata=_describe("the transfer's state after the event"))
-    payload = fields.Dict()
-
-
-class TransferOut(Schema):
-    id = fields.String()
-    member_id = fields.String()
-    member_name = fields.String()
-    from_org_id = fields.String(metadata=_describe("the sending branch: the member's until completion"))
-    from_org_name = fields.String(allow_none=True)
-    to_org_id = fields.String()
-    to_org_name = fields.String(allow_none=True)
-    to_group_id = fields.String(allow_none=True)
-    placed_group_id = fields.String(allow_none=True, metadata=_describe("the party group placed in at report-in"))
-    scope = fields.String()
-    grounds = fields.String()
-    reason = fields.String(allow_none=True)
-    state = fields.String(metadata=_describe("one of " + ", ".join(TRANSFER_STATES)))
-    final = fields.Boolean(metadata=_describe("completed, withdrawn, rejected or cancelled"))
-    requested_on = Date()
-    approved_on = Date(allow_none=True)
-    returned_reason = fields.String(allow_none=True)
-    letter = fields.Nested(LetterOut, allow_none=True)
-    accepted_on = Date(allow_none=True)
-    report_due_on = Date(allow_none=True, metadata=_describe("report in by then, or an alert is raised"))
-    report_overdue = fields.Boolean()
-    reported_on = Date(allow_none=True)
-    completed_on = Date(allow_none=True)
-    closed_on = Date(allow_none=True, metadata=_describe("withdrawn, rejected or cancelled on"))
-    close_reason = fields.String(allow_none=True)
-    closed_by_side = fields.String(allow_none=True, metadata=_describe("for a rejection: sending or receiving"))
-    version = fields.Integer(metadata=_describe("pass as expected_version to refuse lost updates"))
-    timeline = fields.List(fields.Nested(TimelineEntryOut), metadata=_describe(
-        "the transfer's events, oldest first (GET of one transfer only)"))
-
-
-class SweepOut(Schema):
-    as_of = Date()
-    letters_expired = fields.List(fields.String())
-    reports_overdue = fields.List(fields.String())
-    completed = fields.List(fields.String(), metadata=_describe("reported-in transfers completed by the sweep"))
-    cancelled = fields.List(fields.String())
-
-
-TransferPageOut = page_of(TransferOut, "TransferPageOut")
