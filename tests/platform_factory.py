@@ -39,8 +39,8 @@ before the databases are dropped (the root conftest would otherwise drop
 them under running services) and before nameko's plugin deletes the vhost.
 
 Also here, for the folders' conftests and helpers alike: ``wait_for``,
-``Publisher``/``publish``, ``provider``, ``known_to_members``, ``free_port``
-and ``rabbitmqctl``; and the PostgreSQL server the tests make their
+``Publisher``/``publish``, ``provider``, ``known_to_members``, ``free_port``,
+``GatewaySession`` (HTTP on a running gateway) and ``rabbitmqctl``; and the PostgreSQL server the tests make their
 databases on (``PG_ADMIN_URL``, ``pg_database_url``, ``create_database``,
 ``drop_databases``), for the root conftest's ``pg_database_factory`` and
 the e2e cluster alike.
@@ -53,6 +53,7 @@ import uuid
 from contextlib import ExitStack, closing, contextmanager
 
 import pytest
+import requests
 from kombu import Connection, Queue
 from nameko.standalone.rpc import ServiceRpcProxy
 from sqlalchemy import create_engine, text
@@ -310,6 +311,26 @@ def free_port():
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+class GatewaySession(requests.Session):
+    """A requests session on a running gateway at ``base`` (e.g.
+    ``http://127.0.0.1:8123`` or ``.../api/v1``), sending ``headers`` (a
+    bearer token) on every request: ``api.get("/orgs")`` resolves a path
+    against ``base``, ``api.url(path)`` spells it out, and every request
+    has a timeout, so a hung gateway fails the test instead of holding it."""
+
+    def __init__(self, base, headers=(), timeout=30):
+        super().__init__()
+        self.base, self.timeout = base, timeout
+        self.headers.update(headers)
+
+    def url(self, path):
+        return self.base + path
+
+    def request(self, method, url, **kwargs):
+        kwargs.setdefault("timeout", self.timeout)
+        return super().request(method, self.url(url) if url.startswith("/") else url, **kwargs)
 
 
 def rabbitmqctl(*args):

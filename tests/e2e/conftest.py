@@ -12,7 +12,7 @@ import uuid
 import pytest
 import requests
 
-from platform_factory import free_port
+from platform_factory import GatewaySession, free_port
 
 from .cluster import ROOT, SERVICES, Cluster  # noqa: F401  (ROOT: the test modules import it from here)
 
@@ -83,19 +83,8 @@ def auth_headers(**kwargs) -> dict:
 def api(platform):
     """Requests to the platform as district_admin ``e2e-tester`` (a fresh
     token per test: they live 15 minutes)."""
-    session = requests.Session()
-    session.headers.update(auth_headers(subject="e2e-tester"))
-
-    class Api:
-        base = platform
-
-        def __getattr__(self, method):
-            def call(path, **kwargs):
-                kwargs.setdefault("timeout", 30)
-                return session.request(method.upper(), f"{platform}{path}", **kwargs)
-            return call
-
-    return Api()
+    with GatewaySession(platform, auth_headers(subject="e2e-tester")) as session:
+        yield session
 
 
 @pytest.fixture

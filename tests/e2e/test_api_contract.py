@@ -31,6 +31,8 @@ from pathlib import Path
 import pytest
 import requests
 
+from platform_factory import GatewaySession
+
 from .conftest import access_token, drop_vhost, make_vhost, start_cluster
 from .test_distributed_founding import founding_request
 from .test_transfers import committee_with_branch, ok, register_full_member, request_transfer, wait_until
@@ -39,15 +41,6 @@ SEED = os.environ.get("EJIA_SCHEMATHESIS_SEED", "20261203")
 EXAMPLES = int(os.environ.get("EJIA_SCHEMATHESIS_EXAMPLES", "8"))
 CHECKS = "not_a_server_error,status_code_conformance,response_schema_conformance,content_type_conformance"
 PASSWORD = "contract-test-pw-" + uuid.uuid4().hex[:8]
-
-
-class Api:
-    def __init__(self, base, headers):
-        self.base, self.session = base, requests.Session()
-        self.session.headers.update(headers)
-
-    def __getattr__(self, method):
-        return lambda path, **kwargs: self.session.request(method.upper(), self.base + path, timeout=30, **kwargs)
 
 
 @pytest.fixture(scope="module")
@@ -64,7 +57,7 @@ def contract_platform(tmp_path_factory):
 @pytest.fixture(scope="module")
 def seeded(contract_platform):
     """Records for the generated requests to name, and a signed-in account's token."""
-    api = Api(contract_platform.base_url, {"Authorization": f"Bearer {access_token('contract-seeder')}"})
+    api = GatewaySession(contract_platform.base_url, {"Authorization": f"Bearer {access_token('contract-seeder')}"})
     committee, branch = committee_with_branch(api, "纳米城", group=True)
     other_committee, other_branch = committee_with_branch(api, "生物港")
     member = register_full_member(api, branch["id"])

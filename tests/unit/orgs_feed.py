@@ -3,7 +3,9 @@ members and transfers (one factory: the defaults of every event type)."""
 import datetime as dt
 import uuid
 
+from services.members import org_replica
 from shared.envelope import Envelope
+from shared.inbox import Inbox
 
 UNIT = {"name": "Nano Tech Co.", "unit_type": "enterprise", "address": None}
 FOUNDED = dt.date(2010, 1, 1)  # before the first rule set: every test date falls after it
@@ -23,3 +25,11 @@ def org_event(event_type, org_id, version=1, event_id=None, **payload) -> Envelo
     return Envelope(event_type=event_type, event_version=1, aggregate_type="organisation", aggregate_id=org_id,
                     aggregate_version=version, payload={**defaults, **payload},
                     event_id=event_id or str(uuid.uuid4()))
+
+
+def to_members(db):
+    """Deliver an orgs event to the members service's replica of the tree,
+    through its inbox, as the members consumer does."""
+    box = Inbox(db)
+    return lambda envelope: box.handle(f"members.on_{envelope.event_type.split('.')[1]}", envelope,
+                                       org_replica.apply_org_event)

@@ -5,7 +5,6 @@ naming the expected one, amounts are exact strings. Requests are a
 district_admin's; the orgs service runs too (the gateway's policy asks it for
 the branch's lineage) and the branch is made through it."""
 import datetime as dt
-import socket
 import uuid
 
 import eventlet
@@ -13,6 +12,7 @@ import pytest
 import requests
 
 from access_helpers import ADMIN, AUTH_CONFIG
+from platform_factory import GatewaySession, free_port
 from services.dues.ledger import month_of, month_text
 
 pytestmark = pytest.mark.integration
@@ -24,12 +24,6 @@ def gateway_class():
     """The real gateway, which serves the dues routes."""
     from services.gateway.service import GatewayService
     return GatewayService
-
-
-def free_port():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @pytest.fixture
@@ -45,9 +39,7 @@ def api(dues_config, dues_container, container_factory, pg_database_factory):
     gateway = container_factory(gateway_class(), {**dues_config, **AUTH_CONFIG, "WEB_SERVER_ADDRESS": address,
                                                   "GATEWAY_RPC_TIMEOUT": 20})
     gateway.start()
-    session = requests.Session()
-    session.headers.update(ADMIN)
-    session.url = lambda path: f"http://{address}/api/v1{path}"
+    session = GatewaySession(f"http://{address}/api/v1", ADMIN)
     committee = call(session, "POST", "/orgs", 201, json={"name": "独墅湖党工委", "kind": "committee"})
     session.branch = call(session, "POST", "/orgs", 201, json={
         "name": "党费测试党支部", "kind": "branch", "parent_id": committee["id"],

@@ -1,24 +1,17 @@
 """The gateway and the orgs service in real nameko containers, on a real
 RabbitMQ (a throwaway vhost) and a real PostgreSQL database, driven over
 HTTP with requests, as a signed-in district_admin."""
-import socket
 import uuid
 
 import pytest
-import requests
 
 from access_helpers import ADMIN, AUTH_CONFIG
+from platform_factory import GatewaySession, free_port
 from services.gateway.payload import MAX_BODY_BYTES
 from services.gateway.service import GatewayService
 from services.orgs.service import OrgsService
 
 pytestmark = pytest.mark.integration
-
-
-def free_port():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @pytest.fixture
@@ -30,9 +23,7 @@ def api(rabbit_config, pg_database_factory, container_factory):
     containers = [container_factory(cls, config) for cls in (OrgsService, GatewayService)]
     for container in containers:
         container.start()
-    session = requests.Session()
-    session.headers.update(ADMIN)  # subject "district-admin"
-    session.url = lambda path: f"http://{address}{path}"
+    session = GatewaySession(f"http://{address}", ADMIN)  # subject "district-admin"
     yield session
     session.close()
     for container in reversed(containers):  # before the database is dropped

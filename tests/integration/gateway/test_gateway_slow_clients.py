@@ -14,17 +14,12 @@ import eventlet
 import pytest
 import requests
 
+from platform_factory import free_port
 from services.gateway.service import GatewayService
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(30)]
 
 SLOW_CLIENTS = 50
-
-
-def free_port():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @pytest.fixture

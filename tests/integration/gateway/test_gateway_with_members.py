@@ -3,14 +3,13 @@ on a real RabbitMQ (a throwaway vhost) and real PostgreSQL databases, driven
 over HTTP: member routes, bearer tokens, personal data by the caller's
 scope, /health. Requests are a district_admin's unless they say otherwise."""
 import datetime as dt
-import socket
 import time
 
 import pytest
-import requests
 from openapi_schema_validator import OAS30Validator
 
 from access_helpers import ADMIN, AUTH_CONFIG, as_role, bearer, token
+from platform_factory import GatewaySession, free_port
 from services.demo_members import id_number
 from services.gateway.service import GatewayService
 from services.members.service import MembersService
@@ -23,12 +22,6 @@ ANONYMOUS = {"Authorization": None}  # requests drops the session's header
 TODAY = dt.date.today()
 
 
-def free_port():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture
 def api(rabbit_config, pg_database_factory, container_factory):
     address = f"127.0.0.1:{free_port()}"
@@ -39,9 +32,7 @@ def api(rabbit_config, pg_database_factory, container_factory):
     containers = [container_factory(cls, config) for cls in (OrgsService, MembersService, GatewayService)]
     for container in containers:
         container.start()
-    session = requests.Session()
-    session.headers.update(ADMIN)
-    session.url = lambda path: f"http://{address}{path}"
+    session = GatewaySession(f"http://{address}", ADMIN)
     yield session
     session.close()
     for container in reversed(containers):

@@ -4,13 +4,12 @@ RabbitMQ and PostgreSQL: the scenarios of tests/e2e/test_transfers.py, run
 here against ``GatewayService`` with the ``TransfersApi`` mixin (whether or
 not the gateway already includes it), as a signed-in district_admin."""
 import importlib.util
-import socket
 from pathlib import Path
 
 import pytest
-import requests
 
 from access_helpers import ADMIN, AUTH_CONFIG
+from platform_factory import GatewaySession, free_port
 from services.gateway.service import GatewayService
 from services.gateway.transfers_api import TransfersApi
 from services.members.service import MembersService
@@ -28,12 +27,6 @@ _bases = (GatewayService,) if issubclass(GatewayService, TransfersApi) else (Gat
 TransfersGateway = type("TransfersGateway", _bases, {"name": "gateway", "__module__": __name__})
 
 
-def free_port():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture
 def api(rabbit_config, pg_database_factory, container_factory):
     address = f"127.0.0.1:{free_port()}"
@@ -44,18 +37,8 @@ def api(rabbit_config, pg_database_factory, container_factory):
                           "members": pg_database_factory("ejia_test_thm")}}
     for cls in (OrgsService, MembersService, TransfersGateway):
         container_factory(cls, config).start()
-    session = requests.Session()
-    session.headers.update(ADMIN)
-
-    class Api:
-        def __getattr__(self, method):
-            def call(path, **kwargs):
-                kwargs.setdefault("timeout", 30)
-                return session.request(method.upper(), f"http://{address}{path}", **kwargs)
-            return call
-
-    yield Api()
-    session.close()
+    with GatewaySession(f"http://{address}", ADMIN) as session:
+        yield session
 
 
 for _name in dir(scenarios):

@@ -2,11 +2,14 @@
 valid ID numbers, and the facts command handlers would read."""
 import datetime as dt
 
+import pytest
+
 from services.members.checks import MemberView, OrgView
 from services.members.commands import STEP_DATES
 from services.members.domain import Member
 from services.members.rules import rules_in_force
 from shared.contracts.members import STAGE_DATES, id_number_check_digit
+from shared.errors import RuleViolation
 
 TODAY = dt.date(2027, 1, 4)
 D = dt.date
@@ -55,6 +58,16 @@ def step(member, name, day, **fields):
     fields[STEP_DATES[name]] = day
     getattr(member, name.replace("-", "_"))(rules_in_force(day), today=TODAY, **fields)
     return member
+
+
+def refused(member, name, day, **fields):
+    """Run a step that the rules must refuse: the RuleViolation, once it is
+    clear that the refused step recorded nothing."""
+    before = len(member.pending_events)
+    with pytest.raises(RuleViolation) as error:
+        step(member, name, day, **fields)
+    assert len(member.pending_events) == before, "a refused step records nothing"
+    return error.value
 
 
 def walk(until: str) -> Member:

@@ -8,7 +8,7 @@ import datetime as dt
 import pytest
 from marshmallow import ValidationError
 
-from members_builders import BIRTH, TIMELINE, TODAY, VOTE, make_id_number, register, step, walk
+from members_builders import BIRTH, TIMELINE, TODAY, VOTE, make_id_number, refused, register, step, walk
 from services.members import commands, org_replica, queries
 from services.members.rules import RULE_SETS, rules_in_force
 from shared.contracts import members as contract
@@ -21,14 +21,6 @@ D = dt.date
 DAY = dt.timedelta(days=1)
 T = TIMELINE
 MEETING = T["meeting_date"]  # 2023-04-03, a Monday
-
-
-def refused(member, name, day, **fields):
-    before = len(member.pending_events)
-    with pytest.raises(RuleViolation) as error:
-        step(member, name, day, **fields)
-    assert len(member.pending_events) == before, "a refused step records nothing"
-    return error.value
 
 
 def last(member):

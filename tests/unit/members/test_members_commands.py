@@ -11,9 +11,8 @@ from services.members import commands, org_replica, personal, projections, queri
 from shared import codec
 from shared.access import DISTRICT_ADMIN, Grant, Principal
 from shared.errors import Conflict, InvalidInput, NotFound, RuleViolation
-from shared.inbox import Inbox
 from shared.tables import events, inbox, outbox
-from unit.orgs_feed import org_event
+from unit.orgs_feed import org_event, to_members
 
 D = dt.date
 T = TIMELINE
@@ -24,9 +23,7 @@ UNIT = {"name": "Nano Tech Co.", "unit_type": "enterprise", "address": None}
 @pytest.fixture
 def deliver(db):
     """Deliver an orgs event to the members projection, through the inbox."""
-    box = Inbox(db)
-    return lambda envelope: box.handle(f"members.on_{envelope.event_type.split('.')[1]}", envelope,
-                                       org_replica.apply_org_event)
+    return to_members(db)
 
 
 @pytest.fixture

@@ -4,20 +4,12 @@ import datetime as dt
 
 import pytest
 
-from members_builders import SPONSORS, TIMELINE, TODAY, VOTE, full_member, register, step, walk
+from members_builders import SPONSORS, TIMELINE, TODAY, VOTE, full_member, refused, register, step, walk
 from services.members.rules import rules_in_force
-from shared.errors import Conflict, InvalidInput, RuleViolation
+from shared.errors import Conflict, InvalidInput
 
 D = dt.date
 T = TIMELINE
-
-
-def refused(member, name, day, **fields):
-    before = len(member.pending_events)
-    with pytest.raises(RuleViolation) as error:
-        step(member, name, day, **fields)
-    assert len(member.pending_events) == before, "a refused step records nothing"
-    return error.value
 
 
 def last(member):

@@ -2,8 +2,7 @@ import pytest
 
 from services.members import org_replica, personal, projections, tables  # noqa: F401 (their tables join the metadata)
 from services.members.transfers import projections as transfer_projections
-from shared.inbox import Inbox
-from unit.orgs_feed import org_event
+from unit.orgs_feed import org_event, to_members
 from unit.unit_kernel import kernel_fixtures
 
 
@@ -13,9 +12,7 @@ db, store, uow, run, read = kernel_fixtures("members", [tables.metadata], [proje
 @pytest.fixture
 def deliver(db):
     """Deliver an orgs event to known_orgs, through the inbox."""
-    box = Inbox(db)
-    return lambda envelope: box.handle(f"members.on_{envelope.event_type.split('.')[1]}", envelope,
-                                       org_replica.apply_org_event)
+    return to_members(db)
 
 
 @pytest.fixture
