@@ -20,7 +20,7 @@ from shared.rpc_io import identifier as _id, out as _out, today as _today, valid
 # The transfer mixin is reached through its module: `nameko run` takes every
 # class with entrypoints found in this module's namespace for a service.
 from . import commands, org_replica, personal, projections, queries, tables
-from .transfers import projections as transfer_projections, service as transfer_service
+from .transfers import projections as transfer_projections, service as transfer_service, tables as transfer_tables
 from .vault import Vault, VaultMisconfigured
 
 
@@ -45,7 +45,7 @@ class MembersService(transfer_service.TransferEntrypoints):
     """Transfers' entrypoints (transfers/service.py) are a mixin."""
     name = "members"
     kernel = EventSourcing("members", read_models=READ_MODELS, projectors=[personal.project],
-                           metadatas=[tables.metadata])
+                           metadatas=[tables.metadata, transfer_tables.metadata])
     ctx = CallContext()
     vault = PersonalDataVault()
 

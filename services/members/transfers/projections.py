@@ -1,4 +1,4 @@
-"""The ``transfers`` read model (on the members service's ``metadata``): one
+"""The ``transfers`` read model (on the saga's ``tables.metadata``): one
 row per transfer, kept by ``project``, which the event store calls inline in
 the transaction that appends each ``transfers.*`` event. Lists per
 organisation and per member, the sweep's candidates and the member's open
@@ -13,7 +13,7 @@ from shared.envelope import Envelope
 from shared.readmodel import ReadModel
 from shared.tables import UTCDateTime
 
-from ..tables import metadata
+from .tables import metadata
 
 transfers = Table(
     "transfers", metadata,

@@ -1,12 +1,12 @@
 import pytest
 
 from services.members import org_replica, personal, projections, tables  # noqa: F401 (their tables join the metadata)
-from services.members.transfers import projections as transfer_projections
+from services.members.transfers import projections as transfer_projections, tables as transfer_tables
 from unit.orgs_feed import org_event, to_members
 from unit.unit_kernel import kernel_fixtures
 
 
-db, store, uow, run, read = kernel_fixtures("members", [tables.metadata], [projections.project, transfer_projections.project])
+db, store, uow, run, read = kernel_fixtures("members", [tables.metadata, transfer_tables.metadata], [projections.project, transfer_projections.project])
 
 
 @pytest.fixture
