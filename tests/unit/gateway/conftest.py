@@ -55,24 +55,12 @@ class Reply:
         return self.json["error"]
 
 
-@pytest.fixture
-def orgs():
-    return mock.Mock(name="orgs")
+def _rpc_double(service):
+    """A fixture named for the service: a Mock in place of its RPC proxy."""
+    return pytest.fixture(name=service)(lambda: mock.Mock(name=service))
 
 
-@pytest.fixture
-def members():
-    return mock.Mock(name="members")
-
-
-@pytest.fixture
-def dues():
-    return mock.Mock(name="dues")
-
-
-@pytest.fixture
-def identity():
-    return mock.Mock(name="identity")
+orgs, members, dues, identity = (_rpc_double(service) for service in ("orgs", "members", "dues", "identity"))
 
 
 @pytest.fixture
