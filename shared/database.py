@@ -172,3 +172,42 @@ def _sqlite_begin_immediate(conn):
             if "locked" not in str(exc) or time.monotonic() > deadline:
                 raise
             time.sleep(0.002)
+
+
+def driver_rows(conn, statement, params: dict) -> list[tuple]:
+    """The rows of a Core ``statement`` as the driver's plain tuples, run on
+    the driver's cursor: compiled once per dialect, no SQLAlchemy Result or
+    Row objects and no result processing (on SQLite a date comes back as its
+    ISO text, on PostgreSQL as a date). For a read that makes hundreds of
+    rows into JSON at once (a branch's page of 200), where building the
+    Rows cost more than the query."""
+    sql, positions, defaults = _compiled(conn.dialect, statement)
+    values = {**defaults, **params}
+    cursor = conn.connection.dbapi_connection.cursor()
+    try:
+        cursor.execute(sql, tuple(values[name] for name in positions) if positions is not None else values)
+        return cursor.fetchall()
+    finally:
+        cursor.close()
+
+
+_COMPILED: dict = {}
+
+
+def _compiled(dialect, statement):
+    """The statement's final SQL for ``dialect``, the order of its positional
+    parameters (None for named ones) and the values it holds itself. An IN
+    of the statement's own values is expanded here, once; a caller's value
+    may not be expanding (its SQL would depend on it)."""
+    key = (dialect.name, id(statement))
+    if key not in _COMPILED:
+        compiled = statement.compile(dialect=dialect)
+        own = {name: bind.value for bind, name in compiled.bind_names.items()}
+        if any(bind.expanding and bind.value is None for bind in compiled.bind_names):
+            raise ValueError("driver_rows: an IN of a caller's values makes SQL that depends on them")
+        state = compiled.construct_expanded_state(own)
+        positions = tuple(state.positiontup) if compiled.positional else None
+        defaults = dict(state.parameters)
+        # The statement is kept too, so that its id is never another's.
+        _COMPILED[key] = (state.statement, positions, defaults, statement)
+    return _COMPILED[key][:3]

@@ -17,6 +17,7 @@ from sqlalchemy.orm import aliased
 from shared import codec
 from shared.contracts.members import MEMBER_PATH, STAGE_DATES, mask_id_number, mask_phone
 from shared.contracts.transfers import PENDING_TRANSFER_STATES
+from shared.database import driver_rows
 from shared.errors import NotFound
 
 from .transfers import queries as transfer_queries
@@ -206,7 +207,8 @@ _LIST = {(by_stage, by_status): _list_statement(by_stage, by_status)
 
 
 def _iso(value) -> str | None:
-    return None if value is None else value.isoformat()
+    """A date of ``driver_rows`` as ISO text (SQLite's already is)."""
+    return value if value is None or isinstance(value, str) else value.isoformat()
 
 
 def _row(row) -> dict:
@@ -220,7 +222,7 @@ def _row(row) -> dict:
             if due_on is not None and (soonest is None or due_on < soonest[1]):
                 soonest = (kind, due_on)
         if soonest is not None:
-            next_deadline = {"kind": soonest[0], "due_on": soonest[1].isoformat()}
+            next_deadline = {"kind": soonest[0], "due_on": _iso(soonest[1])}
     return {"id": member_id, "href": MEMBER_PATH + member_id, "name": name, "gender": gender,
             "group_id": group_id, "group_name": group_name, "stage": stage, "stage_since": _iso(stage_since),
             "status": status, "status_since": _iso(status_since), "next_deadline": next_deadline}
@@ -237,9 +239,9 @@ def list_members(conn, org_id: str, stage: str | None, status: str | None, limit
     data is in a row, so the caller's principal and the vault are not needed."""
     statement, count = _LIST[stage is not None, status is not None]
     params = {"org_id": org_id, "stage": stage, "status": status, "limit": limit, "offset": offset}
-    rows = conn.execute(statement, params).all()
+    rows = driver_rows(conn, statement, params)
     if rows:
-        total = rows[0].total
+        total = rows[0][-1]
     else:
         _known_org(conn, org_id)
         total = conn.execute(count, params).scalar_one() if offset else 0
