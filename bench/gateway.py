@@ -158,7 +158,8 @@ def full_member(seq: int, org_id: str) -> dict:
     born = f"{number[6:10]}-{number[10:12]}-{number[12:14]}"
     return {"name": f"党员{seq}", "gender": "female" if seq % 2 else "male", "birth_date": born,
             "ethnicity": "汉族", "education": "本科", "employer": "纳米科技有限公司", "id_number": number,
-            "phone": "13812345678", "org_id": org_id, "stage": "full", "admitted_on": "2015-07-01",
+            "phone": "13812345678", "org_id": org_id, "stage": "full", "applied_on": "2013-12-01",
+            "activist_on": "2014-03-01", "candidate_on": "2015-04-01", "admitted_on": "2015-07-01",
             "full_on": "2016-07-01"}
 
 

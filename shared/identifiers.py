@@ -69,17 +69,16 @@ def mask_phone(value: str | None) -> str | None:
 
 def stage_date_problems(stage: str, dates: dict, birth_date: dt.date | None = None) -> dict:
     """What is wrong with the stage dates of a member registered at ``stage``:
-    the stage's own date (and, for a full member, the admission date; for an
-    applicant, the application date) is required, dates of later stages are
-    not allowed, and the dates given are in pipeline order, after the birth
-    date. {field: message}; empty if all is well."""
+    the date of every step up to the stage's own is required (a history of
+    the member, which ``services.members.history`` judges by the rules),
+    dates of later stages are not allowed, and the dates are in pipeline
+    order, after the birth date. {field: message}; empty if all is well."""
     if stage not in STAGES:
         return {}
     order = list(STAGE_DATES.values())
     reached = order[:STAGES.index(stage) + 1]
-    required = {STAGE_DATES[stage]} | ({"admitted_on"} if stage == "full" else set())
     problems = {}
-    for name in required:
+    for name in reached:
         if dates.get(name) is None:
             problems[name] = f"Required for a member at stage {stage}."
     for name in order:

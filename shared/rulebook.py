@@ -37,3 +37,9 @@ class RuleBook(Generic[R]):
             raise InvalidInput(f"no {self.what} rules are in force on {on.isoformat()} "
                                f"(the earliest take effect on {earliest.isoformat()})", {"date": on.isoformat()})
         return max(in_force, key=lambda rules: rules.effective_from)
+
+    def judging(self, on: dt.date) -> R | None:
+        """The rule set that judges an act of ``on``; None for an act before
+        the earliest set (an old record is taken as it happened, unjudged)."""
+        in_force = [rules for rules in self.rule_sets if rules.effective_from <= on]
+        return max(in_force, key=lambda rules: rules.effective_from) if in_force else None

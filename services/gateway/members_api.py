@@ -102,6 +102,13 @@ class MembersApi:
         return JsonText(self.members.list_members(org_id, stage=stage, status=status, limit=limit, offset=offset,
                                                   as_json=True))
 
+    @api("GET", ORG + "/legacy-exceptions", tag="members",
+         summary="Members of the org's whole subtree whose history was entered as a legacy exception",
+         description="Each with the reason, the reference and every pipeline rule the history breaks; "
+                     "newest first.", query=oc.PageIn, response=c.LegacyExceptionPageOut)
+    def list_legacy_exceptions(self, org_id, limit, offset):
+        return self.members.list_legacy_exceptions(org_id, limit=limit, offset=offset)
+
     @api("POST", MEMBER + "/status", tag="members", summary="Change a member's status",
          body=c.ChangeStatusIn, response=c.MemberOut, example=STATUS_EXAMPLE)
     def change_status(self, member_id, data):

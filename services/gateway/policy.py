@@ -294,6 +294,7 @@ POLICY = {
     f"GET {M}/history": read(Member(), self_service=True),
     f"POST {M}/erase-personal-data": write(District()),
     f"GET {O}/members": read(Org()),
+    f"GET {O}/legacy-exceptions": read(Org()),
     f"POST {M}/status": write(Member()),
     f"GET {O}/pipeline/due": read(Org()),
     f"POST {M}/pipeline/record-talk": write(Member()),

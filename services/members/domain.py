@@ -12,7 +12,8 @@ event: the command handler stores it in the members-only table."""
 import datetime as dt
 
 from shared.aggregate import Aggregate, when
-from shared.catalog.members import MemberRegistered, PERSONAL_FIELDS, PersonalDataErased, ProfileUpdated
+from shared.catalog.members import (
+    LegacyExceptionRecorded, MemberRegistered, PERSONAL_FIELDS, PersonalDataErased, ProfileUpdated)
 from shared.catalog.transfers import MemberTransferClosed, MemberTransferCompleted, MemberTransferOpened
 from shared.dates import not_future
 from shared.errors import Conflict, InvalidInput, RuleViolation
@@ -20,10 +21,11 @@ from shared.identifiers import id_number_birth_date, id_number_problem, normalis
 from shared.vocabulary import PROFILE_FIELDS, STAGE_DATES
 
 from .checks import OrgView, check_branch
-from shared.dates import add_months, age_on
+from shared.dates import add_months
 from .admission import Admission
+from .history import Judging, history_breaches
 from .pipeline import Pipeline
-from .rules import MemberRules
+from .rules import RULES, MemberRules
 from .status import StatusMachine
 
 _KEEP = object()
@@ -42,13 +44,21 @@ def check_id_number(id_number: str, birth_date: dt.date) -> str:
     return value
 
 
-def check_min_age(rules: MemberRules, birth_date: dt.date, applied_on: dt.date):
-    age = age_on(birth_date, applied_on)
-    if age < rules.min_age_years:
-        raise RuleViolation("members.pipeline.min_age",
-                            f"an applicant must be at least {rules.min_age_years} on the application "
-                            f"date; this one was {age} on {applied_on.isoformat()}",
-                            {"applied_on": applied_on.isoformat(), "age": age})
+def check_history(judging: Judging, stage: str, birth_date: dt.date, dates: dict,
+                  legacy_exception: dict | None) -> list[dict]:
+    """The rules a registration's history breaks, if a legacy exception
+    accepts them; RuleViolation naming the first (and listing all) if none
+    does; InvalidInput for an exception asked of a history that needs none."""
+    breaches = history_breaches(judging, birth_date, dates)
+    if breaches and not legacy_exception:
+        first = breaches[0]
+        hint = "" if stage == "applicant" else \
+            "; a history that breaks it is entered only with a legacy_exception giving the reason"
+        raise RuleViolation(first["rule"], first["message"] + hint, {**first["facts"], "breaches": breaches})
+    if legacy_exception and not breaches:
+        message = "this history breaks no rule: a legacy exception is not needed"
+        raise InvalidInput(message, {"legacy_exception": message})
+    return breaches
 
 
 class Member(StatusMachine, Pipeline, Admission, Aggregate):
@@ -105,9 +115,14 @@ class Member(StatusMachine, Pipeline, Admission, Aggregate):
                  group: OrgView | None, name: str, gender: str, birth_date: dt.date, ethnicity: str,
                  education: str, employer: str, id_number: str, phone: str, stage: str,
                  applied_on=None, activist_on=None, candidate_on=None, admitted_on=None, full_on=None,
-                 registered_on: dt.date | None = None) -> "Member":
+                 registered_on: dt.date | None = None, legacy_exception: dict | None = None,
+                 judging: Judging = RULES.judging) -> "Member":
         """``rules``: the set in force on the date of ``stage`` (None for a
-        full member, whose record is entered as it happened, unjudged)."""
+        full member), for the deadlines that follow from it. The history (the
+        date of every step up to ``stage``) is checked by ``history_breaches``
+        under ``judging``, the rule set of each act's date; a breach is refused
+        unless ``legacy_exception`` ({reason, reference}) accepts it, which is
+        recorded with the registration."""
         registered_on = registered_on or today
         not_future(registered_on, today, "registered_on")
         check_branch(branch, group)
@@ -126,8 +141,7 @@ class Member(StatusMachine, Pipeline, Admission, Aggregate):
                 raise InvalidInput(f"{field} {day.isoformat()} is after registered_on", {field: day.isoformat()})
         if stage != "full" and rules is None:
             raise InvalidInput(f"a member at stage {stage} is judged by the rules in force", {"stage": stage})
-        if rules is not None and applied_on is not None:
-            check_min_age(rules, birth_date, applied_on)
+        breaches = check_history(judging, stage, birth_date, dates, legacy_exception)
         derived = {"probation_ends_on": None, "talk_due_on": None, "candidate_eligible_on": None,
                    "next_assessment_due_on": None}
         if stage == "applicant":
@@ -145,6 +159,9 @@ class Member(StatusMachine, Pipeline, Admission, Aggregate):
                      ethnicity=ethnicity, education=education, employer=employer,
                      registered_on=registered_on, **dates, **derived,
                      rules_version=rules.version if rules else None)
+        if breaches:
+            member._emit(LegacyExceptionRecorded, reason=legacy_exception["reason"],
+                         reference=legacy_exception.get("reference"), breaches=breaches, recorded_on=registered_on)
         return member
 
     @when(MemberRegistered)
@@ -154,6 +171,11 @@ class Member(StatusMachine, Pipeline, Admission, Aggregate):
         for field in ("applied_on", "activist_on", "candidate_on", "admitted_on", "full_on",
                       "probation_ends_on", "talk_due_on"):
             setattr(self, field, payload[field])
+
+    @when(LegacyExceptionRecorded)
+    def when_legacy_exception_recorded(self, payload):
+        """Shown on the member and listed for the district (the read model); the aggregate's rules
+        go on from the history as it was entered."""
 
     # ---- profile -------------------------------------------------------------
     def update_profile(self, *, today: dt.date, current_personal: dict, changes: dict,

@@ -65,6 +65,16 @@ def apply_org_event(conn, e: Envelope):
 KNOWN_ORGS = ReadModel("known_orgs", [known_orgs], source="orgs", handlers={
     cls: apply_org_event for cls in (OrgCreated, BranchFounded, OrgRenamed, OrgDissolved)})
 
+def subtree_ids(org_id=None):
+    """The ids of an organisation (``org_id``, or the bound parameter of
+    that name) and of every organisation below it, as a recursive CTE: one
+    query whatever the tree's depth. ``UNION`` (not ``ALL``) stops a cycle
+    in bad data."""
+    root = bindparam("org_id") if org_id is None else org_id
+    tree = select(known_orgs.c.id).where(known_orgs.c.id == root).cte("subtree", recursive=True)
+    return tree.union(select(known_orgs.c.id).join(tree, known_orgs.c.parent_id == tree.c.id))
+
+
 _ORG = select(known_orgs).where(known_orgs.c.id == bindparam("org_id"))
 _LOCKED_ORG = _ORG.with_for_update()
 

@@ -15,7 +15,7 @@ from sqlalchemy import JSON, Column, Date, Index, Integer, String, Table, select
 from shared import codec
 from shared.catalog.members import (
     ActivistDesignated, AdmissionApproved, AdmissionVoted, AssessmentRecorded, CandidateApproved,
-    ConfirmedFull, ContactsAssigned, MemberRegistered, PoliticalReviewRecorded, ProbationCancelled,
+    ConfirmedFull, ContactsAssigned, LegacyExceptionRecorded, MemberRegistered, PoliticalReviewRecorded, ProbationCancelled,
     ProbationExtended, ProfileUpdated, SponsorsAssigned, StatusChanged, TalkRecorded, TrainingRecorded)
 from shared.catalog.transfers import MemberTransferClosed, MemberTransferCompleted, MemberTransferOpened
 from shared.envelope import Envelope
@@ -65,6 +65,7 @@ members = Table(
     Column("full_vote", JSON),
     Column("extension", JSON),
     Column("cancellation", JSON),
+    Column("legacy_exception", JSON),
     Column("version", Integer, nullable=False),
     # A branch's list in its order (queries.list_members): its page is read
     # off this index, its total counted from it, without touching the rows.
@@ -180,6 +181,10 @@ def _confirmed(conn, e):
     return {"full_on": p["full_on"], "full_vote": _facts(p, *VOTE_FACTS, "approved_on", "special", *STEP_FACTS)}
 
 
+def _legacy_exception(conn, e):
+    return {"legacy_exception": _facts(e.payload, "reason", "reference", "breaches", "recorded_on")}
+
+
 def _extended(conn, e):
     p = e.payload
     return {"probation_ends_on": p["probation_ends_on"],
@@ -207,6 +212,7 @@ CHANGES = {
     ConfirmedFull: _confirmed,
     ProbationExtended: _extended,
     ProbationCancelled: _cancelled,
+    LegacyExceptionRecorded: _legacy_exception,
     # Transfers (transfer_*.py): the branch changes only by transfer_completed, from the state it carries.
     MemberTransferOpened: lambda conn, e: {},
     MemberTransferClosed: lambda conn, e: {},
@@ -224,8 +230,8 @@ def _changed(changes):
     return handler
 
 
-# v2: the (org_id, name, id) index of a branch's list
-MEMBERS = ReadModel("members", tables=(members,), version=2, handlers={
+# v2: the (org_id, name, id) index of a branch's list; v3: legacy_exception
+MEMBERS = ReadModel("members", tables=(members,), version=3, handlers={
     MemberRegistered: _registered, **{cls: _changed(changes) for cls, changes in CHANGES.items()}})
 
 project = MEMBERS.apply

@@ -21,7 +21,7 @@ from shared.database import driver_rows
 from shared.errors import NotFound
 
 from .transfers import queries as transfer_queries
-from .org_replica import known_orgs
+from .org_replica import known_orgs, subtree_ids
 from .personal import decrypt_row, member_keys, member_secrets
 from .projections import members
 from .transfers.projections import transfers
@@ -246,6 +246,28 @@ def list_members(conn, org_id: str, stage: str | None, status: str | None, limit
         _known_org(conn, org_id)
         total = conn.execute(count, params).scalar_one() if offset else 0
     return page([_row(row) for row in rows], total, limit, offset)
+
+
+def in_subtree(tree):
+    """A member of ``tree``: placed in one of its organisations, or in a party group of it."""
+    ids = select(tree.c.id)
+    return members.c.org_id.in_(ids) | members.c.group_id.in_(ids)
+
+
+def list_legacy_exceptions(conn, org_id: str, limit: int, offset: int) -> dict:
+    """The members of the organisation's whole subtree whose history was
+    entered as a legacy exception (docs/domain.md §2.8), newest first."""
+    _known_org(conn, org_id)
+    where = (in_subtree(subtree_ids(org_id)), members.c.legacy_exception.is_not(None))
+    total = conn.execute(select(func.count()).select_from(members).where(*where)).scalar_one()
+    rows = conn.execute(
+        select(members.c.id, members.c.name, members.c.stage, members.c.org_id, known_orgs.c.name.label("org_name"),
+               members.c.legacy_exception)
+        .join(known_orgs, known_orgs.c.id == members.c.org_id, isouter=True).where(*where)
+        .order_by(members.c.registered_on.desc(), members.c.name, members.c.id).limit(limit).offset(offset))
+    return page([{"member_id": row.id, "href": MEMBER_PATH + row.id, "name": row.name, "stage": row.stage,
+                  "org_id": row.org_id, "org_name": row.org_name, "legacy_exception": row.legacy_exception}
+                 for row in rows], total, limit, offset)
 
 
 def page_json(page: dict) -> str:

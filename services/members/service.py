@@ -153,6 +153,14 @@ class MembersService(transfer_service.TransferEntrypoints):
             return self._member_out(uow.conn, member_id)
 
     @domain_rpc
+    def list_legacy_exceptions(self, org_id, limit=50, offset=0):
+        """Every member of the org's subtree registered with a legacy exception."""
+        params = _valid(PageIn, {"limit": limit, "offset": offset})
+        with self._read() as conn:
+            return _out(contract.LegacyExceptionPageOut,
+                        queries.list_legacy_exceptions(conn, _id(org_id, "org_id"), **params))
+
+    @domain_rpc
     def pipeline_due(self, org_id, as_of=None):
         params = _valid(contract.PipelineDueIn, {"as_of": as_of})
         with self._read() as conn:

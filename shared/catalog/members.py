@@ -267,3 +267,22 @@ class PersonalDataErased(MemberState):
     event_type = "members.personal_data_erased"
     reason = fields.String(required=True)
     erased_on = _date()
+
+
+class Breach(WarningEntry):
+    rules_version = fields.String(required=True)
+    facts = fields.Dict(keys=fields.String(), required=True,
+                        metadata={"description": "the dates and figures the rule was judged on"})
+
+
+@catalog.register
+class LegacyExceptionRecorded(MemberState):
+    """A history entered at registration breaks a pipeline rule and was
+    accepted as a legacy exception: the reason and the reference (the
+    decision or file that allows it), with each rule it breaks. Recorded with
+    the registration, in the same transaction; listed for the district."""
+    event_type = "members.legacy_exception_recorded"
+    reason = fields.String(required=True)
+    reference = _text()
+    breaches = fields.List(fields.Nested(Breach), required=True)
+    recorded_on = _date()

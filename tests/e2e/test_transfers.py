@@ -15,6 +15,7 @@ import datetime as dt
 import itertools
 import time
 import uuid
+from stage_history import history_json
 
 TODAY = dt.date.today()
 _sequence = itertools.count(1)
@@ -54,8 +55,8 @@ def register_full_member(api, org_id, name="陈晓燕", timeout=30):
     birth = dt.date(1987, 8, 1) + dt.timedelta(days=next(_sequence) % 300)
     body = {"name": name, "gender": "female", "birth_date": iso(birth), "ethnicity": "汉族",
             "education": "大学本科", "id_number": id_number(birth), "phone": "13912345678",
-            "employer": "纳米科技有限公司", "org_id": org_id, "stage": "full", "admitted_on": "2015-07-01",
-            "full_on": "2016-07-01"}
+            "employer": "纳米科技有限公司", "org_id": org_id, "stage": "full",
+            **history_json("full", full_on="2016-07-01")}
     deadline = time.monotonic() + timeout
     while True:
         response = api.post("/api/v1/members", json=body)

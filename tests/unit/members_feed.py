@@ -8,6 +8,7 @@ from services.members.domain import Member
 from services.members.rules import rules_in_force
 from shared.contracts.members import id_number_check_digit
 from shared.envelope import Envelope
+from stage_history import history
 
 TODAY = dt.date(2024, 12, 2)  # after every event below
 BRANCH = OrgView("branch-1", "branch", "active", "committee-1", "Nano Branch")
@@ -21,7 +22,7 @@ def member_events():
                              branch=BRANCH, group=None, name="Li Ming", gender="male", birth_date=dt.date(1995, 5, 4),
                              ethnicity="Han", education="Master", employer="Nano Tech Co.",
                              id_number=first17 + id_number_check_digit(first17), phone="13812345678",
-                             stage="probationary", admitted_on=dt.date(2024, 6, 10),
+                             stage="probationary", **history("probationary", admitted_on=dt.date(2024, 6, 10)),
                              registered_on=dt.date(2024, 7, 15))
     member.update_profile(today=TODAY, current_personal={}, changes={"employer": "Bio Lab"})
     member.update_profile(today=TODAY, current_personal={}, changes={"education": "Doctorate"})

@@ -7,7 +7,7 @@ from ..common import Date, describe as _describe, page_of
 from ..transfers.answers import TransferOut
 
 __all__ = [
-    "AssessmentOut", "CancellationOut", "DeadlineOut", "ExtensionOut", "MEMBER_PATH", "MeOut", "MemberOut",
+    "AssessmentOut", "BreachOut", "CancellationOut", "DeadlineOut", "ExtensionOut", "LegacyExceptionOut", "LegacyExceptionPageOut", "LegacyExceptionRowOut", "MEMBER_PATH", "MeOut", "MemberOut",
     "MemberPageOut", "MemberRefOut", "MemberRowOut", "MemberWarningOut", "NextDeadlineOut", "PipelineDueOut",
     "ReviewOut", "SponsorOut", "StatusDetailOut", "TalkOut", "TrainingOut", "VoteOut",
 ]
@@ -86,6 +86,18 @@ class StatusDetailOut(Schema):
     suspended_on = Date(allow_none=True)
 
 
+class BreachOut(MemberWarningOut):
+    rules_version = fields.String(metadata=_describe("the rule set in force on the act's date", "2014"))
+    facts = fields.Dict(metadata=_describe("the dates and figures the rule was judged on"))
+
+
+class LegacyExceptionOut(Schema):
+    reason = fields.String()
+    reference = fields.String(allow_none=True)
+    breaches = fields.List(fields.Nested(BreachOut), metadata=_describe("each pipeline rule the history breaks"))
+    recorded_on = Date()
+
+
 class MemberOut(Schema):
     id = fields.String()
     name = fields.String()
@@ -134,6 +146,8 @@ class MemberOut(Schema):
     extension = fields.Nested(ExtensionOut, allow_none=True)
     cancellation = fields.Nested(CancellationOut, allow_none=True)
     warnings = fields.List(fields.Nested(MemberWarningOut))
+    legacy_exception = fields.Nested(LegacyExceptionOut, allow_none=True, metadata=_describe(
+        "the history was entered as it happened although it breaks a pipeline rule, for this reason"))
     version = fields.Integer(metadata=_describe("pass as expected_version to refuse lost updates"))
 
 
@@ -204,3 +218,17 @@ class MeOut(Schema):
         "the member's soonest pipeline deadline (as pipeline_due has it), or null"))
     open_transfer = fields.Nested(TransferOut, allow_none=True, metadata=_describe(
         "the member's transfer that is not final, with its timeline, or null"))
+
+
+class LegacyExceptionRowOut(Schema):
+    """A member whose history was entered as a legacy exception, as the district's list shows them."""
+    member_id = fields.String()
+    href = fields.String(metadata=_describe("the member's full record"))
+    name = fields.String()
+    stage = fields.String()
+    org_id = fields.String()
+    org_name = fields.String(allow_none=True)
+    legacy_exception = fields.Nested(LegacyExceptionOut)
+
+
+LegacyExceptionPageOut = page_of(LegacyExceptionRowOut, "LegacyExceptionPage")

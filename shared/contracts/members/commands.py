@@ -9,10 +9,17 @@ from .fields import IdNumber, Phone, _check_id_birth_date, _count, _expected_ver
 __all__ = [
     "AdmissionVoteIn", "ApproveAdmissionIn", "ApproveCandidateIn", "AssignContactsIn", "AssignSponsorsIn",
     "CancelProbationIn", "ChangeStatusIn", "ConfirmFullIn", "DesignateActivistIn", "ErasePersonalDataIn",
-    "ExtendProbationIn", "GetMemberIn", "MemberListIn", "PIPELINE_STEPS", "PipelineDueIn", "RecordAssessmentIn",
+    "ExtendProbationIn", "GetMemberIn", "LegacyExceptionIn", "MemberListIn", "PIPELINE_STEPS", "PipelineDueIn", "RecordAssessmentIn",
     "RecordPoliticalReviewIn", "RecordTalkIn", "RecordTrainingIn", "RegisterMemberIn", "StepIn",
     "UpdateMemberIn", "VoteIn", "vote_count_problems",
 ]
+
+
+class LegacyExceptionIn(Schema):
+    """Why a history that breaks a pipeline rule is entered as it happened."""
+    reason = _text("why the history is accepted; recorded as an event and listed for the district", 1000,
+                   required=True, multiline=True, example="2012年入党，档案记载预备期10个月，经区委组织部核实")
+    reference = _text("the decision or file that allows it", 200, example="湖组〔2026〕12号")
 
 
 class RegisterMemberIn(Schema):
@@ -34,12 +41,15 @@ class RegisterMemberIn(Schema):
     group_id = fields.String(load_default=None, allow_none=True, validate=ID,
                              metadata=_describe("a party group inside that branch"))
     stage = fields.String(required=True, validate=validate.OneOf(STAGES), metadata=_describe("", "applicant"))
-    applied_on = _date("application date (required for an applicant; age is checked on it)")
+    applied_on = _date("application date (required at every stage; age is checked on it)")
     activist_on = _date("designated activist (required from activist on)")
     candidate_on = _date("became a candidate (required from candidate on)")
     admitted_on = _date("admission meeting: probation starts (required for probationary and full)")
     full_on = _date("full membership; party standing counts from it (required for full)")
     registered_on = _date("date of the record; today if absent")
+    legacy_exception = fields.Nested(LegacyExceptionIn, load_default=None, allow_none=True, metadata=_describe(
+        "only for a history that breaks a pipeline rule (age on application, activist period, probation): "
+        "the reason it is accepted"))
 
     @validates_schema
     def _consistent(self, data, **kwargs):

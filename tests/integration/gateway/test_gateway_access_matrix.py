@@ -20,6 +20,7 @@ from access_helpers import as_role
 from services.demo_members import id_number
 from services.gateway import policy
 from services.gateway.service import GatewayService, http_routes
+from stage_history import history_json
 
 pytestmark = pytest.mark.integration
 
@@ -32,8 +33,8 @@ def member_body(org_id, sequence, stage="full"):
     birth = dt.date(1990, 5, 4)
     return {"name": f"党员{sequence}", "gender": "female", "birth_date": birth.isoformat(), "ethnicity": "汉族",
             "education": "本科", "employer": "纳米科技有限公司", "id_number": id_number("320506", birth, sequence),
-            "phone": "13812345678", "org_id": org_id, "stage": stage, "admitted_on": "2015-07-01",
-            "full_on": "2016-07-01"}
+            "phone": "13812345678", "org_id": org_id, "stage": stage,
+            **history_json(stage, admitted_on="2015-07-01", full_on="2016-07-01" if stage == "full" else None)}
 
 
 @pytest.fixture

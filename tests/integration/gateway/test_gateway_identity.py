@@ -10,6 +10,7 @@ from sqlalchemy import create_engine, select
 from access_helpers import as_role
 from services.demo_members import id_number
 from shared.tables import events
+from stage_history import history_json
 
 pytestmark = pytest.mark.integration
 
@@ -20,8 +21,8 @@ PASSWORD = "correct horse battery staple"
 def person(org_id, sequence, birth=dt.date(1991, 3, 7)):
     return {"name": f"党员{sequence}", "gender": "male", "birth_date": birth.isoformat(), "ethnicity": "汉族",
             "education": "本科", "employer": "纳米科技有限公司", "id_number": id_number("320506", birth, sequence),
-            "phone": f"139{sequence:08d}", "org_id": org_id, "stage": "full", "admitted_on": "2015-07-01",
-            "full_on": "2016-07-01"}
+            "phone": f"139{sequence:08d}", "org_id": org_id, "stage": "full",
+            **history_json("full", full_on="2016-07-01")}
 
 
 def tree(platform):

@@ -177,6 +177,37 @@ def test_a_branch_list_is_lean_rows_a_page_at_a_time(api):
             "forbidden"
 
 
+def test_a_history_that_breaks_a_rule_is_refused_or_entered_as_a_listed_legacy_exception(api):
+    """The issue's case: registered directly as full after one month as an
+    activist and one month of probation. 422 naming the rule; 201 with a
+    legacy_exception, which the member shows and the committee above lists."""
+    org = branch(api)
+    committee_id = org["parent_id"]
+    broken = person(org["id"], 160, stage="full", applied_on="2016-02-01", activist_on="2016-05-01",
+                    candidate_on="2016-06-01", admitted_on="2017-01-10", full_on="2017-02-10")
+    refused = call(api, "POST", "/api/v1/members", 422, json=broken)["error"]
+    assert refused["rule"] == "members.pipeline.activist_period"
+    assert [b["rule"] for b in refused["fields"]["breaches"]] == \
+        ["members.pipeline.activist_period", "members.pipeline.probation_end"]
+    assert call(api, "GET", f"/api/v1/orgs/{committee_id}/legacy-exceptions", 200)["total"] == 0
+    incomplete = {**broken, "applied_on": None, "activist_on": None}
+    fields = call(api, "POST", "/api/v1/members", 400, json=incomplete)["error"]["fields"]
+    assert {"applied_on", "activist_on"} <= set(fields)
+
+    exception = {"reason": "档案记载预备期一个月，经区委组织部核实按原记录录入", "reference": "湖组〔2026〕12号"}
+    member = register_when_known(api, {**broken, "legacy_exception": exception})
+    assert member["legacy_exception"]["reason"] == exception["reason"]
+    assert [b["rule"] for b in member["legacy_exception"]["breaches"]] == \
+        ["members.pipeline.activist_period", "members.pipeline.probation_end"]
+    listed = call(api, "GET", f"/api/v1/orgs/{committee_id}/legacy-exceptions", 200)
+    assert [(item["member_id"], item["org_name"]) for item in listed["items"]] == [(member["id"], "纳米科技党支部")]
+    history = call(api, "GET", f"/api/v1/members/{member['id']}/history", 200)
+    assert [item["event_type"] for item in history["items"]] == \
+        ["members.member_registered", "members.legacy_exception_recorded"]
+    outsider = as_role("org_admin", "some-other-branch")
+    call(api, "GET", f"/api/v1/orgs/{committee_id}/legacy-exceptions", 403, headers=outsider)
+
+
 def test_the_token_subject_is_the_actor_of_the_events(api):
     committee = call(api, "POST", "/api/v1/orgs", 201, json={"name": "月亮湾党工委", "kind": "committee"},
                      headers={**bearer(token("organiser-li")), "X-Actor": "ignored"})

@@ -15,6 +15,7 @@ from shared.access import DISTRICT_ADMIN, Grant, Principal
 from shared.contracts.members import id_number_check_digit
 from shared.errors import Conflict, InvalidInput, NotFound, RuleViolation
 from shared.tables import events, inbox, outbox
+from stage_history import history
 
 DISTRICT = Principal("district-admin", (Grant(DISTRICT_ADMIN),))
 UNIT = {"name": "Nano Tech Co.", "unit_type": "enterprise", "address": "1 Lake Road"}
@@ -34,7 +35,7 @@ def person(name, seq, stage="applicant", birth_date=dt.date(1996, 5, 4), **dates
 
 
 def full_member(name, seq, org_id):
-    return person(name, seq, stage="full", admitted_on=dt.date(2015, 7, 1), full_on=dt.date(2016, 7, 1)) | \
+    return person(name, seq, stage="full", **history("full", full_on=dt.date(2016, 7, 1))) | \
         {"org_id": org_id}
 
 

@@ -10,6 +10,7 @@ from platform_factory import known_to_members, wait_for
 from services.members.transfers.projections import transfers
 from shared.contracts.members import id_number_check_digit
 from shared.tables import events
+from stage_history import history_json
 
 UNIT = {"name": "Nano Tech Co.", "unit_type": "enterprise", "address": "1 Lake Road"}
 
@@ -49,8 +50,8 @@ def found_committees(orgs, members, committees=2, branches=1, groups=False):
 def full_member(seq: int, org_id: str, name=None) -> dict:
     return {"name": name or f"党员{seq}", "gender": "female", "birth_date": "1990-05-04", "ethnicity": "汉族",
             "education": "本科", "employer": "纳米科技有限公司", "id_number": id_number(seq),
-            "phone": "13812345678", "org_id": org_id, "stage": "full", "admitted_on": "2015-07-01",
-            "full_on": "2016-07-01"}
+            "phone": "13812345678", "org_id": org_id, "stage": "full",
+            **history_json("full", full_on="2016-07-01")}
 
 
 def request_body(member_id, to_org_id, **extra):

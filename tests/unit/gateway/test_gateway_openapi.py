@@ -43,6 +43,7 @@ ROUTES = [
     ("patch", "/api/v1/members/{member_id}", "200", "UpdateMemberIn"),
     ("post", "/api/v1/members/{member_id}/status", "200", "ChangeStatusIn"),
     ("get", "/api/v1/orgs/{org_id}/members", "200", None),
+    ("get", "/api/v1/orgs/{org_id}/legacy-exceptions", "200", None),
     ("get", "/api/v1/orgs/{org_id}/pipeline/due", "200", None),
     *[("post", f"/api/v1/members/{{member_id}}/pipeline/{step}", "200", schema.__name__)
       for step, (schema, _) in member_contracts.PIPELINE_STEPS.items()],

@@ -96,6 +96,8 @@ def _sample(field: fields.Field):
         return {name: _sample(f) for name, f in field.schema.fields.items()}
     if isinstance(field, fields.List):
         return [_sample(field.inner), _sample(field.inner)]
+    if isinstance(field, fields.Dict):
+        return {"applied_on": DAY.isoformat(), "age": 3}
     return {fields.Date: DAY, fields.Decimal: Decimal("12.50"), fields.Integer: 3,
             fields.Boolean: True, fields.String: "党支部"}[type(field)]
 

@@ -10,6 +10,7 @@ from services.members.domain import Member
 from services.members.rules import rules_in_force
 from shared.contracts.members import STAGE_DATES, id_number_check_digit
 from shared.errors import RuleViolation
+from stage_history import history
 
 TODAY = dt.date(2027, 1, 4)
 D = dt.date
@@ -41,16 +42,20 @@ SPONSORS = [full_member("s-1"), full_member("s-2")]
 
 
 def register(stage="applicant", birth_date=BIRTH, today=TODAY, branch=BRANCH, group=None, rules=None,
-             member_id="m-1", **dates) -> Member:
+             member_id="m-1", complete=True, legacy_exception=None, **dates) -> Member:
+    """A member registered at ``stage`` with ``dates``; ``complete``: the
+    earlier steps' dates filled in by ``stage_history.history``."""
     if stage == "applicant":
         dates.setdefault("applied_on", TIMELINE["applied_on"])
+    if complete:
+        dates = history(stage, **dates)
     stage_date = dates.get(STAGE_DATES[stage])
     if rules is None and stage != "full":
         rules = rules_in_force(stage_date)
     return Member.register(member_id, rules=rules, today=today, branch=branch, group=group, name="Li Ming",
                            gender="male", birth_date=birth_date, ethnicity="Han", education="Master",
                            employer="Nano Tech Co.", id_number=make_id_number(birth_date), phone="13812345678",
-                           stage=stage, **dates)
+                           stage=stage, legacy_exception=legacy_exception, **dates)
 
 
 def step(member, name, day, **fields):

@@ -15,6 +15,7 @@ from shared.contracts import members as contract
 from shared.contracts.members import id_number_check_digit, id_number_problem, stage_date_problems
 from shared.errors import InvalidInput, RuleViolation
 from shared.inbox import Inbox
+from stage_history import history
 from unit.orgs_feed import org_event
 
 D = dt.date
@@ -340,7 +341,7 @@ def test_rule_start_an_application_dated_2014_01_01_is_judged_by_the_2014_rules(
 
 @pytest.mark.parametrize("changed_on, ok", [(D(2013, 12, 31), False), (D(2014, 1, 1), True)])
 def test_rule_start_a_status_change_on_the_first_day_of_the_rules(run, read, branch, changed_on, ok):
-    member_id = _register(run, "103", stage="full", admitted_on=D(2010, 7, 1), full_on=D(2011, 7, 1))
+    member_id = _register(run, "103", stage="full", **history("full", full_on=D(2011, 7, 1)))
     change = lambda: run(commands.change_status, member_id, today=TODAY, status="lost_contact",
                          changed_on=changed_on, reason="no reply")
     if ok:

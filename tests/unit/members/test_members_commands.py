@@ -12,6 +12,7 @@ from shared import codec
 from shared.access import DISTRICT_ADMIN, Grant, Principal
 from shared.errors import Conflict, InvalidInput, NotFound, RuleViolation
 from shared.tables import events, inbox, outbox
+from stage_history import history
 from unit.orgs_feed import org_event, to_members
 
 D = dt.date
@@ -43,12 +44,15 @@ def registration(name="Li Ming", birth_date=D(1995, 5, 4), seq="123", phone="138
 
 
 def register(run, **fields):
-    return run(commands.register_member, today=TODAY, **registration(**fields))
+    """Registered through the handler; the earlier steps' dates of a later stage filled in."""
+    data = registration(**fields)
+    data.update(history(data["stage"], **{name: day for name, day in data.items() if name.endswith("_on") and day}))
+    return run(commands.register_member, today=TODAY, **data)
 
 
 def register_full(run, name, seq, org_id="branch-1", **fields):
     return register(run, name=name, seq=seq, org_id=org_id, stage="full", applied_on=None,
-                    admitted_on=D(2015, 7, 1), full_on=D(2016, 7, 1), **fields)
+                    full_on=D(2016, 7, 1), **fields)
 
 
 def count(db, table, *where):

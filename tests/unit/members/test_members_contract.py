@@ -7,6 +7,7 @@ import pytest
 from marshmallow import ValidationError
 
 from members_builders import make_id_number
+from stage_history import history, history_json
 from shared.contracts import members as contract
 from shared.contracts.members import (id_number_check_digit, id_number_problem, mask_id_number, mask_phone,
                                       stage_date_problems)
@@ -100,10 +101,9 @@ def test_each_stage_requires_its_date_and_forbids_later_ones():
     assert "applied_on" in errors(contract.RegisterMemberIn, registration(applied_on=None))
     assert "activist_on" in errors(contract.RegisterMemberIn, registration(stage="activist"))
     messages = errors(contract.RegisterMemberIn, registration(stage="full", applied_on=None, full_on="2020-01-01"))
-    assert set(messages) == {"admitted_on"}
+    assert set(messages) == {"applied_on", "activist_on", "candidate_on", "admitted_on"}, "every earlier step"
     assert "candidate_on" in errors(contract.RegisterMemberIn, registration(candidate_on="2023-01-01"))
-    loaded = contract.RegisterMemberIn().load(registration(stage="full", applied_on=None, admitted_on="2010-07-01",
-                                                           full_on="2011-07-01"))
+    loaded = contract.RegisterMemberIn().load(registration(stage="full", **history_json("full", full_on="2011-07-01")))
     assert loaded["group_id"] is None and loaded["full_on"] == dt.date(2011, 7, 1)
 
 
@@ -112,7 +112,7 @@ def test_stage_dates_are_in_pipeline_order():
     assert stage_date_problems("candidate", {"applied_on": D(2022, 1, 1), "activist_on": D(2021, 12, 31),
                                              "candidate_on": D(2023, 1, 1)}) == \
         {"activist_on": "Must be on or after applied_on."}
-    assert stage_date_problems("full", {"admitted_on": D(2020, 1, 1), "full_on": D(2020, 1, 1)}) == \
+    assert stage_date_problems("full", history("full", admitted_on=D(2020, 1, 1), full_on=D(2020, 1, 1))) == \
         {"full_on": "Must be after admitted_on."}
     assert stage_date_problems("applicant", {"applied_on": D(1995, 5, 4)}, birth_date=D(1995, 5, 4)) == \
         {"applied_on": "Must be after the birth date."}
@@ -175,4 +175,5 @@ def test_an_invalid_id_number_is_refused_with_what_is_wrong_with_it():
 
 def test_a_missing_stage_date_is_named_with_the_stage():
     assert stage_date_problems("candidate", {"applied_on": dt.date(2022, 1, 1)}) == \
-        {"candidate_on": "Required for a member at stage candidate."}
+        {"activist_on": "Required for a member at stage candidate.",
+         "candidate_on": "Required for a member at stage candidate."}

@@ -50,7 +50,9 @@ def test_an_applicant_is_at_least_18_on_the_application_date(applied_on, ok):
         with pytest.raises(RuleViolation) as refused:
             register(birth_date=birth, applied_on=applied_on)
         assert refused.value.rule == "members.pipeline.min_age"
+        breaches = refused.value.fields.pop("breaches")
         assert refused.value.fields == {"applied_on": "2018-05-03", "age": 17}
+        assert [b["rule"] for b in breaches] == ["members.pipeline.min_age"]
 
 
 def test_age_on_a_recent_application():

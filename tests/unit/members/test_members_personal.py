@@ -17,6 +17,7 @@ from shared.access import AUDITOR, DISTRICT_ADMIN, MEMBER, ORG_ADMIN, Grant, Pri
 from shared.errors import Conflict, NotFound
 from shared.tables import events, outbox
 from test_members_commands import org_event
+from stage_history import history
 
 D = dt.date
 PHONE = "13812345678"
@@ -50,7 +51,7 @@ def registration(seq="123", stage="applicant", org_id="branch-1", phone=PHONE, *
     if stage == "applicant":
         data["applied_on"] = TIMELINE["applied_on"]
     else:
-        data.update(admitted_on=D(2015, 7, 1), full_on=D(2016, 7, 1))
+        data.update(history("full", full_on=D(2016, 7, 1)))
     return {**data, **fields}
 
 

@@ -12,7 +12,7 @@ from services.members.transfers import queries as transfer_queries
 from services.members.checks import OrgView
 from services.members.transfers.rules import RULE_SETS, transfer_rules_in_force
 from shared.errors import InvalidInput, RuleViolation
-from transfers_builders import BRANCH_A, BRANCH_B, DAY, ON, TODAY, in_state, make_id_number, request, rules
+from transfers_builders import BRANCH_A, register_full, BRANCH_B, DAY, ON, TODAY, in_state, make_id_number, request, rules
 from unit.orgs_feed import org_event
 
 D = dt.date
@@ -55,10 +55,7 @@ def test_receiving_branch_dissolved_at_acceptance_the_transfer_is_refused(to_org
 # ---- against the store: orgs' events decide what is active ------------------------------------
 
 def register(run, seq="123", org_id="branch-a"):
-    return run(member_commands.register_member, today=TODAY, name=f"Member {seq}", gender="female",
-               birth_date=D(1990, 5, 4), ethnicity="Han", education="Master", employer="Nano Tech Co.",
-               id_number=make_id_number(seq=seq), phone="13812345678", org_id=org_id, stage="full",
-               admitted_on=D(2010, 7, 1), full_on=D(2011, 7, 1))
+    return register_full(run, seq, org_id, TODAY, full_on=D(2011, 7, 1))
 
 
 def request_transfer(run, member_id, to_org_id="branch-b", **fields):

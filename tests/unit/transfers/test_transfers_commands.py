@@ -17,7 +17,7 @@ from shared.catalog import catalog
 from shared.envelope import Envelope
 from shared.errors import Conflict, NotFound, RuleViolation
 from shared.tables import events, inbox, outbox
-from transfers_builders import DAY, make_id_number
+from transfers_builders import DAY, make_id_number, register_full
 from unit.orgs_feed import org_event
 
 TODAY = dt.date.today()
@@ -25,10 +25,7 @@ UNIT = {"name": "Nano Tech Co.", "unit_type": "enterprise", "address": None}
 
 
 def register(run, seq="123", org_id="branch-a"):
-    return run(member_commands.register_member, today=TODAY, name=f"Member {seq}", gender="female",
-               birth_date=dt.date(1990, 5, 4), ethnicity="Han", education="Master", employer="Nano Tech Co.",
-               id_number=make_id_number(seq=seq), phone="13812345678", org_id=org_id, stage="full",
-               admitted_on=dt.date(2015, 7, 1), full_on=dt.date(2016, 7, 1))
+    return register_full(run, seq, org_id, TODAY)
 
 
 def request(run, member_id, to_org_id="branch-b", **fields):

@@ -9,7 +9,8 @@ from services.members.transfers.checks import dues_on_letter
 from services.members.transfers.domain import Transfer
 from services.members.transfers.member import TransferringMember
 from services.members.transfers.rules import transfer_rules_in_force
-from shared.contracts.members import id_number_check_digit
+from shared.contracts.members import STAGE_DATES, id_number_check_digit
+from stage_history import history
 
 D = dt.date
 DAY = dt.timedelta(days=1)
@@ -33,8 +34,9 @@ def make_id_number(birth_date=D(1990, 5, 4), seq="123", region="320506") -> str:
 
 
 def member(member_id="m-1", stage="full", org=BRANCH_A, seq="123") -> TransferringMember:
-    dates = {"admitted_on": D(2015, 7, 1), "full_on": D(2016, 7, 1)} if stage == "full" else \
-        {"admitted_on": D(2026, 7, 1)} if stage == "probationary" else {"applied_on": D(2026, 7, 1)}
+    dates = history("full", admitted_on=D(2015, 7, 1), full_on=D(2016, 7, 1)) if stage == "full" else \
+        history("probationary", admitted_on=D(2026, 7, 1)) if stage == "probationary" else \
+        history(stage, **{STAGE_DATES[stage]: D(2026, 7, 1)})
     rules = None if stage == "full" else rules_in_force(D(2026, 7, 1))
     m = TransferringMember.register(member_id, rules=rules, today=TODAY, branch=org, group=None, name="Li Ming",
                                     gender="male", birth_date=D(1990, 5, 4), ethnicity="Han",
@@ -101,3 +103,12 @@ def in_state(state: str, scope="elsewhere") -> Transfer:
         t.complete(completed_on=ON["completed"], placed_group_id=None)
         return t
     raise AssertionError(f"no state {state}")
+
+
+def register_full(run, seq="123", org_id="branch-a", today=TODAY, full_on=D(2016, 7, 1)):
+    """A full member registered through the command handler (``run``: the unit of work runner)."""
+    from services.members import commands as member_commands
+    return run(member_commands.register_member, today=today, name=f"Member {seq}", gender="female",
+               birth_date=D(1990, 5, 4), ethnicity="Han", education="Master", employer="Nano Tech Co.",
+               id_number=make_id_number(seq=seq), phone="13812345678", org_id=org_id, stage="full",
+               **history("full", full_on=full_on))
