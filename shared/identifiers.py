@@ -16,6 +16,13 @@ _ID_NUMBER = re.compile(r"[0-9]{17}[0-9X]")
 PHONE_PATTERN = re.compile(r"(\+?86[- ]?)?1[3-9][0-9]{9}|0[0-9]{2,3}-?[0-9]{7,8}")
 
 
+def phone_digits(value: str) -> str:
+    """A phone number as it is searched by: its digits, a mobile's +86 dropped
+    ("+86 138-1234-5678" and "13812345678" are one number)."""
+    digits = re.sub(r"[^0-9]", "", value)
+    return digits[2:] if len(digits) == 13 and digits.startswith("861") else digits
+
+
 def normalise_id_number(value: str) -> str:
     return value.strip().upper()
 

@@ -46,7 +46,8 @@ def _excused(conn, member_id: str) -> set[int]:
     return {m for first, last in spans for m in range(first, last + 1)}
 
 
-def _owed(periods, paid, owes_from: int, up_to: int) -> list[dict]:
+def owed_months(periods, paid, owes_from: int, up_to: int) -> list[dict]:
+    """The months from ``owes_from`` to ``up_to`` that need paying and are not paid: [{month, amount}]."""
     return [{"month": month_text(m), "amount": ledger.period_at(periods, m).due}
             for m in range(owes_from, up_to + 1)
             if m not in paid and ledger.owes(ledger.period_at(periods, m))
@@ -90,7 +91,7 @@ def get_dues(conn, member_id: str, today: dt.date, year: int | None = None) -> d
                        "assessed": period.assessed if period else None, "due": period.due if period else None,
                        "paid": paid.get(month), "state": _month_state(period, month, paid, excused, now)
                        if period else "paid"})
-    owed = _owed(periods, paid, account.owes_from, now)
+    owed = owed_months(periods, paid, account.owes_from, now)
     current = ledger.period_at(periods, now)
     version = conn.execute(select(func.max(events.c.aggregate_version))
                            .where(events.c.aggregate_id == member_id)).scalar()
@@ -131,7 +132,7 @@ def status(conn, member_id: str, today: dt.date) -> dict:
         _account_row(conn, member_id)  # the NotFound it raises
     flagged = account.flagged
     periods, paid, now = periods_of(conn, member_id), _paid(conn, member_id), month_of(today)
-    owed = _owed(periods, paid, account.owes_from, now)
+    owed = owed_months(periods, paid, account.owes_from, now)
     current = ledger.period_at(periods, now)
     return {"member_id": member_id, "liable": account.liable, "category": account.category,
             "monthly_amount": current.due if current else None, "owes_from": month_text(account.owes_from),
@@ -144,7 +145,7 @@ def clearance(conn, member_id: str, today: dt.date) -> dict:
     """What a transfer letter records: the month dues are paid up to, and what is still owed."""
     account = _account_row(conn, member_id)
     periods, paid = periods_of(conn, member_id), _paid(conn, member_id)
-    owed = _owed(periods, paid, account.owes_from, month_of(today))
+    owed = owed_months(periods, paid, account.owes_from, month_of(today))
     paid_up_to = ledger.paid_up_to(periods, paid, account.owes_from)
     return {"member_id": member_id, "org_id": account.org_id, "paid_up_to": month_text(paid_up_to),
             "outstanding": sum((o["amount"] for o in owed), ZERO), "owed_months": owed, "settled": not owed}
@@ -174,3 +175,12 @@ def arrears_candidates(conn, as_of: int, months: int) -> list[str]:
     return conn.execute(select(dues_accounts.c.member_id).where(
         dues_accounts.c.liable.is_(True), dues_accounts.c.owes_from <= as_of - months + 1, ~window.exists())
         .order_by(dues_accounts.c.member_id)).scalars().all()
+
+
+def flags_of_month(conn, as_of: int) -> list[dict]:
+    """Every arrears flag of the month ``as_of``, by branch and member."""
+    rows = conn.execute(select(dues_flags).where(dues_flags.c.as_of_month == as_of)
+                        .order_by(dues_flags.c.org_id, dues_flags.c.member_id))
+    return [{"member_id": row.member_id, "org_id": row.org_id, "as_of_month": month_text(row.as_of_month),
+             "first_unpaid_month": month_text(row.first_unpaid_month), "unpaid_months": row.unpaid_months,
+             "outstanding": row.outstanding} for row in rows]

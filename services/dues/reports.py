@@ -15,8 +15,11 @@ from sqlalchemy import Integer, and_, case, distinct, exists, func, literal, or_
 from shared.errors import NotFound
 
 from . import org_replica
-from .ledger import ZERO, month_of, month_text
-from .projections import Fen, dues_accounts, dues_paid_months, dues_payments, dues_schedule
+from . import ledger
+from .ledger import ZERO, Period, month_of, month_text
+from .queries import PERIOD_FIELDS, owed_months
+from .projections import (Fen, dues_accounts, dues_excuses, dues_flags, dues_paid_months, dues_payments,
+                          dues_schedule)
 
 FIGURES = ("owed", "collected", "outstanding", "waived")
 EXTRA = ("collected_in_advance", "voluntary", "forwarded_to_central")
@@ -122,3 +125,56 @@ def dues_report(conn, org_id: str, year: int, today: dt.date, month: int | None 
         "branches": [{"org_id": org, "name": orgs[org], **figures} for org, figures in by_org.items()
                      if scope == "branch" or any(figures[k] for k in FIGURES + EXTRA)],
     }
+
+
+# ---- who is behind ------------------------------------------------------------------
+
+def _by_member(rows) -> dict:
+    grouped: dict = {}
+    for row in rows:
+        grouped.setdefault(row.member_id, []).append(row)
+    return grouped
+
+
+def arrears(conn, org_id: str, today: dt.date, limit: int, offset: int) -> dict:
+    """The liable members of the organisation's subtree who owe for a month
+    that has begun, most months owed first: what they owe, since when, paid
+    up to when, the last arrears flag and whether a reason is recorded.
+    Four queries whatever the size of the subtree (accounts, schedules,
+    paid months, flags and reasons), the months worked out as a statement
+    does (``ledger``)."""
+    _, orgs = _scope(conn, org_id)
+    now = month_of(today)
+    liable = select(dues_accounts.c.member_id).where(dues_accounts.c.org_id.in_(list(orgs)),
+                                                     dues_accounts.c.liable.is_(True))
+    accounts = conn.execute(select(dues_accounts.c.member_id, dues_accounts.c.org_id, dues_accounts.c.owes_from)
+                            .where(dues_accounts.c.member_id.in_(liable))).all()
+    schedules = _by_member(conn.execute(select(dues_schedule).where(dues_schedule.c.member_id.in_(liable))
+                                        .order_by(dues_schedule.c.member_id, dues_schedule.c.from_month)))
+    paid = _by_member(conn.execute(select(dues_paid_months.c.member_id, dues_paid_months.c.month)
+                                   .where(dues_paid_months.c.member_id.in_(liable))))
+    flags = dict(conn.execute(select(dues_flags.c.member_id, func.max(dues_flags.c.as_of_month))
+                              .where(dues_flags.c.member_id.in_(liable)).group_by(dues_flags.c.member_id)).all())
+    reasons = set(conn.execute(select(dues_excuses.c.member_id).distinct()
+                               .where(dues_excuses.c.member_id.in_(liable))).scalars())
+    behind = []
+    for account in accounts:
+        periods = [Period(**{name: getattr(row, name) for name in PERIOD_FIELDS})
+                   for row in schedules.get(account.member_id, [])]
+        months = {row.month for row in paid.get(account.member_id, [])}
+        owed = owed_months(periods, months, account.owes_from, now)
+        if not owed:
+            continue
+        flagged = flags.get(account.member_id)
+        behind.append({
+            "member_id": account.member_id, "href": f"/api/v1/members/{account.member_id}/dues",
+            "org_id": account.org_id, "org_name": orgs.get(account.org_id),
+            "owed_months": len(owed), "first_unpaid_month": owed[0]["month"],
+            "outstanding": sum((month["amount"] for month in owed), ZERO),
+            "paid_up_to": month_text(ledger.paid_up_to(periods, months, account.owes_from)),
+            "arrears_flagged_on": month_text(flagged) if flagged is not None else None,
+            "reason_recorded": account.member_id in reasons})
+    behind.sort(key=lambda row: (-row["owed_months"], row["org_id"], row["member_id"]))
+    return {"org_id": org_id, "as_of_month": month_text(now), "items": behind[offset:offset + limit],
+            "total": len(behind), "outstanding": sum((row["outstanding"] for row in behind), ZERO),
+            "limit": limit, "offset": offset}

@@ -6,6 +6,7 @@ import logging
 from nameko.timer import timer
 
 from shared.contracts import dues as contract
+from shared.contracts.common import PageIn
 from shared.nameko_adapter import CallContext, EventSourcing, domain_rpc, event_consumer
 from shared.retry import retry_conflicts
 from shared.rpc_io import identifier as _id, out as _out, today as _today, valid as _valid
@@ -151,6 +152,13 @@ class DuesService:
                                                                 **params))
 
     @domain_rpc
+    def list_arrears(self, org_id, limit=50, offset=0):
+        """Who is behind in the organisation's subtree (reports.arrears)."""
+        params = _valid(PageIn, {"limit": limit, "offset": offset})
+        with self._read() as conn:
+            return _out(contract.ArrearsPageOut, reports.arrears(conn, _id(org_id, "org_id"), _today(), **params))
+
+    @domain_rpc
     def run_arrears_check(self, as_of_month=None):
         """Flag members 6 consecutive months behind without a recorded reason, up
         to ``as_of_month`` (last month by default); idempotent per member and month."""
@@ -169,7 +177,9 @@ class DuesService:
                     return commands.check_arrears(uow, member_id, as_of)
             if retry_conflicts(check):
                 flagged.append(member_id)
-        return {"as_of_month": month_text(as_of), "checked": len(candidates), "flagged": flagged}
+        with self._read() as conn:
+            flags = queries.flags_of_month(conn, as_of)
+        return {"as_of_month": month_text(as_of), "checked": len(candidates), "flagged": flagged, "flags": flags}
 
     @timer(interval=3600, eager=True)
     def monthly_jobs(self):

@@ -5,6 +5,7 @@ the dues service. Amounts are strings with 2 decimals, never JSON numbers."""
 from nameko.rpc import RpcProxy
 
 from shared.contracts import dues as c
+from shared.contracts.common import PageIn
 
 from .http import V1, api
 
@@ -81,6 +82,21 @@ class DuesApi:
          summary="The branch's policy for base changes")
     def get_base_policy(self, org_id):
         return self.dues.get_base_policy(org_id)
+
+    @api("GET", ORG + "/arrears", tag="dues", query=PageIn, response=c.ArrearsPageOut,
+         summary="Who is behind with their dues in the organisation's subtree, most months owed first",
+         description="Liable members owing for a month that has begun: what, since when, the last arrears flag, "
+                     "and whether the branch recorded a reason.")
+    def list_arrears(self, org_id, limit, offset):
+        return self.dues.list_arrears(org_id, limit=limit, offset=offset)
+
+    @api("POST", V1 + "/dues/arrears-check", tag="dues", body=c.ArrearsCheckIn, response=c.ArrearsRunOut,
+         example={"as_of_month": "2026-11"},
+         summary="Run the arrears check for a month now (it also runs by itself once a month)",
+         description="district_admin only. Flags members behind for the rule set's run of months without a "
+                     "recorded reason; running it again flags nobody twice. Answers every flag of the month.")
+    def run_arrears_check(self, data):
+        return self.dues.run_arrears_check(as_of_month=data.get("as_of_month"))
 
     @api("GET", ORG + "/dues-report", tag="dues", query=c.ReportIn, response=c.ReportOut,
          summary="Owed, collected, outstanding and waived for the organisation's subtree, by month and branch")

@@ -70,6 +70,13 @@ class MembersApi:
     def register_member(self, data):
         return self.members.register_member(data)
 
+    @api("GET", MEMBERS, tag="members", query=c.SearchIn, response=c.MemberPageOut,
+         summary="Search members within your scope: by name, by exact ID number or by phone",
+         description="Staff only. A name matches on any part of it; an ID number or phone finds only members "
+                     "whose personal data you may see (never for an auditor). " + LIST_NOTE)
+    def search_members(self, q, limit, offset, org_id=None):
+        return self.members.search_members(q, org_id=org_id, limit=limit, offset=offset)
+
     @api("GET", MEMBER, tag="members", summary="Get a member", description=PERSONAL_DATA_NOTE,
          response=c.MemberOut)
     def get_member(self, member_id):
@@ -92,15 +99,15 @@ class MembersApi:
     def update_member(self, member_id, data):
         return self.members.update_member(member_id, data)
 
-    @api("GET", ORG + "/members", tag="members", summary="Members of a branch by name, a page at a time",
+    @api("GET", ORG + "/members", tag="members", summary="Members of an organisation by name, a page at a time: a committee's whole subtree by default",
          description=LIST_NOTE, query=c.MemberListIn, response=c.MemberPageOut)
-    def list_members(self, org_id, limit, offset, stage=None, status=None):
+    def list_members(self, org_id, limit, offset, scope, stage=None, status=None):
         """O(1) per page here: the policy checked the branch once, rows hold no
         personal data to mask, and the page comes as its JSON text, sent on
         as it is (decoding 200 rows and encoding them again cost more than
         the RPC)."""
         return JsonText(self.members.list_members(org_id, stage=stage, status=status, limit=limit, offset=offset,
-                                                  as_json=True))
+                                                  scope=scope, as_json=True))
 
     @api("GET", ORG + "/legacy-exceptions", tag="members",
          summary="Members of the org's whole subtree whose history was entered as a legacy exception",
@@ -116,10 +123,10 @@ class MembersApi:
 
     # -- the development pipeline ------------------------------------------
     @api("GET", ORG + "/pipeline/due", tag="pipeline",
-         summary="The branch's pipeline deadlines: due (soonest first) and overdue",
+         summary="The pipeline deadlines of an organisation (its whole subtree by default): due and overdue",
          query=c.PipelineDueIn, response=c.PipelineDueOut)
-    def pipeline_due(self, org_id, as_of=None):
-        return self.members.pipeline_due(org_id, as_of=as_of.isoformat() if as_of else None)
+    def pipeline_due(self, org_id, scope, as_of=None):
+        return self.members.pipeline_due(org_id, as_of=as_of.isoformat() if as_of else None, scope=scope)
 
 
 def _pipeline_route(step: str, schema: type, summary: str):

@@ -64,10 +64,11 @@ class OrgsApi:
         return self.orgs.request_founding(org_id, data)
 
     @api("GET", ORG + "/founding-requests", tag="founding",
-         summary="Founding requests under this organisation", query=c.FoundingRequestListIn,
+         summary="Founding requests under this organisation (its whole subtree by default)",
+         query=c.FoundingRequestListIn,
          response=c.FoundingRequestPageOut)
-    def list_founding_requests(self, org_id, limit, offset, state=None):
-        return self.orgs.list_founding_requests(org_id, state=state, limit=limit, offset=offset)
+    def list_founding_requests(self, org_id, limit, offset, scope, state=None):
+        return self.orgs.list_founding_requests(org_id, state=state, limit=limit, offset=offset, scope=scope)
 
     @api("GET", FOUNDING, tag="founding", summary="Get a founding request",
          response=c.FoundingRequestOut)

@@ -100,6 +100,19 @@ class Org:
 
 
 @dataclass(frozen=True)
+class CallersOwn:
+    """A search within the caller's own scope: any staff role passes (the
+    service narrows to what the caller covers); an organisation named in the
+    query must be covered, as ``Org``."""
+    name: str = "org_id"
+
+    def target(self, request):
+        if request.value("query", self.name, required=False) is None:
+            return Target()
+        return Org(self.name, source="query").target(request)
+
+
+@dataclass(frozen=True)
 class Member:
     """The member named by ``name``: their branch (or, with ``parent``, the
     level above their branch, which approves admission and full membership)."""
@@ -289,6 +302,7 @@ POLICY = {
     f"DELETE {A}/members/<org_id>": write(Org()),
     # members
     f"POST {V1}/members": write(Org("org_id", source="body")),
+    f"GET {V1}/members": read(CallersOwn()),
     f"GET {M}": read(Member(), self_service=True),
     f"PATCH {M}": write(Member()),
     f"GET {M}/history": read(Member(), self_service=True),
@@ -338,6 +352,8 @@ POLICY = {
     f"PUT {O}/dues-base-policy": write(Org()),
     f"GET {O}/dues-base-policy": read(Org()),
     f"GET {O}/dues-report": read(Org()),
+    f"GET {O}/arrears": read(Org()),
+    f"POST {V1}/dues/arrears-check": write(District()),
 }
 """``"METHOD PATH"`` (as the route is declared) -> its rule."""
 

@@ -423,8 +423,13 @@ class JsonHttpProtocol(HttpOnlyProtocol):
             timer.cancel()
 
 
+SEARCH_TERM = re.compile(r"([?&]q=)[^&\s]*")
+"""A search term in a request line: a name, an ID number or a phone, never logged."""
+
+
 class AccessLog:
-    """eventlet.wsgi's log (access lines, its errors) through ``logging``."""
+    """eventlet.wsgi's log (access lines, its errors) through ``logging``,
+    with any search term withheld (``GET /api/v1/members?q=...``)."""
 
     def __init__(self, logger: logging.Logger):
         self.logger = logger
@@ -448,7 +453,7 @@ class AccessLog:
                 text = text % args
             except (TypeError, ValueError):
                 text = f"{text} {args!r}"
-        text = text.rstrip("\n")
+        text = SEARCH_TERM.sub(r"\1[withheld]", text.rstrip("\n"))
         if text.startswith("Traceback (most recent call last)") and sys.exc_info()[1] is not None:
             # eventlet logs an app's failure as a formatted traceback: keep it one
             self.logger.error("error serving a request", exc_info=True)

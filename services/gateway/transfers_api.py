@@ -49,10 +49,11 @@ class TransfersApi:
         return self.members.get_transfer(transfer_id)
 
     @api("GET", V1 + "/orgs/<org_id>/transfers", tag="transfers",
-         summary="Transfers out of (sending) or into (receiving) an organisation or the branches under it",
+         summary="Transfers out of (sending) or into (receiving) an organisation's whole subtree (by default)",
          description=LIST_NOTE, query=c.TransferListIn, response=c.TransferPageOut)
-    def list_org_transfers(self, org_id, limit, offset, state=None, side=None):
-        return self.members.list_org_transfers(org_id, state=state, side=side, limit=limit, offset=offset)
+    def list_org_transfers(self, org_id, limit, offset, scope, state=None, side=None):
+        return self.members.list_org_transfers(org_id, state=state, side=side, limit=limit, offset=offset,
+                                               scope=scope)
 
     @api("GET", V1 + "/members/<member_id>/transfers", tag="transfers", summary="A member's transfers",
          query=c.PageIn, response=c.TransferPageOut)

@@ -7,6 +7,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from shared.catalog.orgs import BranchFounded, OrgCreated, OrgDissolved, OrgRenamed
 from shared.envelope import Envelope
+from shared.errors import NotFound
 from shared.inbox import advance_version
 from shared.readmodel import ReadModel
 
@@ -65,14 +66,34 @@ def apply_org_event(conn, e: Envelope):
 KNOWN_ORGS = ReadModel("known_orgs", [known_orgs], source="orgs", handlers={
     cls: apply_org_event for cls in (OrgCreated, BranchFounded, OrgRenamed, OrgDissolved)})
 
-def subtree_ids(org_id=None):
+def subtree_ids(org_id=None, roots=None):
     """The ids of an organisation (``org_id``, or the bound parameter of
-    that name) and of every organisation below it, as a recursive CTE: one
-    query whatever the tree's depth. ``UNION`` (not ``ALL``) stops a cycle
-    in bad data."""
-    root = bindparam("org_id") if org_id is None else org_id
-    tree = select(known_orgs.c.id).where(known_orgs.c.id == root).cte("subtree", recursive=True)
+    that name; or of each of ``roots``) and of every organisation below,
+    as a recursive CTE: one query whatever the tree's depth. ``UNION`` (not
+    ``ALL``) stops a cycle in bad data."""
+    top = known_orgs.c.id.in_(list(roots)) if roots is not None else \
+        known_orgs.c.id == (bindparam("org_id") if org_id is None else org_id)
+    tree = select(known_orgs.c.id).where(top).cte("subtree", recursive=True)
     return tree.union(select(known_orgs.c.id).join(tree, known_orgs.c.parent_id == tree.c.id))
+
+
+_KINDS: dict = {}
+"""(database, org id) -> kind, for organisations whose row is known: a kind never changes."""
+MAX_CACHED = 100_000
+
+
+def org_kind(conn, org_id: str) -> str:
+    """The organisation's kind (read once per process); NotFound for one
+    this service does not know (yet)."""
+    key = (str(conn.engine.url), org_id)
+    if key not in _KINDS:
+        kind = conn.execute(select(known_orgs.c.kind).where(known_orgs.c.id == org_id)).scalar()
+        if kind is None:
+            raise NotFound(f"organisation {org_id} is not known to the members service", {"org_id": org_id})
+        if len(_KINDS) >= MAX_CACHED:
+            _KINDS.clear()
+        _KINDS[key] = kind
+    return _KINDS[key]
 
 
 _ORG = select(known_orgs).where(known_orgs.c.id == bindparam("org_id"))

@@ -5,9 +5,11 @@ or a log line, nor stored in plain anywhere.
 
 - ``member_keys``: each member's data key, wrapped under the master key;
 - ``member_secrets``: the ID number and phone as ciphertexts under that key,
-  the ID number's keyed hash (unique: one registration per ID number), and
-  ``erased_on`` once the data was erased (key and ciphertexts gone, the hash
-  cleared: unrecoverable, and the ID number may be registered again).
+  the ID number's keyed hash (unique: one registration per ID number, and
+  search by exact ID number), and ``erased_on`` once the data was erased
+  (key and ciphertexts gone, the hash cleared: unrecoverable, and the ID
+  number may be registered again);
+- ``member_phone_index``: the phone's keyed hash, for search by phone.
 
 Statements on them run through ``_guarded``, which withholds their
 parameters from any error. The tables are new (no migration tooling yet): a
@@ -19,6 +21,7 @@ from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from shared.envelope import Envelope
 from shared.errors import Conflict
+from shared.identifiers import phone_digits
 
 from .projections import members
 from .tables import metadata
@@ -40,6 +43,15 @@ member_secrets = Table(
     Column("phone", LargeBinary),
     Column("erased_on", Date),
 )
+
+member_phone_index = Table(
+    "member_phone_index", metadata,
+    Column("member_id", String(64), primary_key=True),
+    Column("phone_hmac", String(64), nullable=False, index=True),
+)
+"""The phone's keyed hash, for search by phone (vault.phone_index): a table
+of its own, so a database made before it gets it with the service's
+``create_all`` and ``index_phones`` fills it in."""
 
 DUPLICATE = ("this ID number is already registered", {"id_number": "already registered"})
 
@@ -83,7 +95,7 @@ def is_erased(conn, member_id: str) -> bool:
     return row is not None and row.erased_on is not None
 
 
-_NEW_KEY, _NEW_SECRETS = member_keys.insert(), member_secrets.insert()
+_NEW_KEY, _NEW_SECRETS, _NEW_PHONE = member_keys.insert(), member_secrets.insert(), member_phone_index.insert()
 
 
 def save_new_members_data(conn, member_id: str, id_number: str, phone: str, *, vault: Vault | None = None):
@@ -97,6 +109,7 @@ def save_new_members_data(conn, member_id: str, id_number: str, phone: str, *, v
     _guarded(conn, _NEW_SECRETS, {"member_id": member_id, "id_number_hmac": vault.id_number_index(id_number),
                                   "id_number": vault.encrypt(key, member_id, "id_number", id_number),
                                   "phone": vault.encrypt(key, member_id, "phone", phone)})
+    _guarded(conn, _NEW_PHONE, {"member_id": member_id, "phone_hmac": vault.phone_index(phone_digits(phone))})
 
 
 def save_personal_data(conn, member_id: str, id_number: str | None = None, phone: str | None = None, *,
@@ -118,6 +131,9 @@ def save_personal_data(conn, member_id: str, id_number: str | None = None, phone
         _guarded(conn, update(member_secrets).where(member_secrets.c.member_id == member_id).values(**values))
     else:
         _guarded(conn, member_secrets.insert().values(member_id=member_id, **values))
+    if phone is not None:
+        _guarded(conn, delete(member_phone_index).where(member_phone_index.c.member_id == member_id))
+        _guarded(conn, _NEW_PHONE, {"member_id": member_id, "phone_hmac": vault.phone_index(phone_digits(phone))})
 
 
 def decrypt_row(vault: Vault, member_id: str, wrapped_key, id_number, phone) -> dict:
@@ -156,11 +172,40 @@ def id_number_taken(conn, id_number: str, except_member: str | None = None, *, v
 def erase_personal_data(conn, member_id: str, erased_on: dt.date):
     """Delete the member's data key and ciphertexts and clear the keyed hash."""
     _guarded(conn, delete(member_keys).where(member_keys.c.member_id == member_id))
+    _guarded(conn, delete(member_phone_index).where(member_phone_index.c.member_id == member_id))
     wiped = {"id_number": None, "phone": None, "id_number_hmac": None, "erased_on": erased_on}
     if _secrets_row(conn, member_id) is None:
         _guarded(conn, member_secrets.insert().values(member_id=member_id, **wiped))
     else:
         _guarded(conn, update(member_secrets).where(member_secrets.c.member_id == member_id).values(**wiped))
+
+
+def index_phones(conn, vault: Vault, batch: int = 500) -> int:
+    """Fill in ``member_phone_index`` for members whose phone is not in it
+    (a database made before it): each phone decrypted once, its keyed hash
+    written. The number indexed; 0 once every phone is."""
+    missing = _guarded(conn, select(member_secrets.c.member_id, member_secrets.c.phone, member_keys.c.wrapped_key)
+                       .join(member_keys, member_keys.c.member_id == member_secrets.c.member_id)
+                       .outerjoin(member_phone_index, member_phone_index.c.member_id == member_secrets.c.member_id)
+                       .where(member_secrets.c.phone.is_not(None), member_phone_index.c.member_id.is_(None))
+                       .limit(batch)).all()
+    rows = [{"member_id": row.member_id, "phone_hmac": vault.phone_index(phone_digits(
+        decrypt_row(vault, row.member_id, row.wrapped_key, None, row.phone)["phone"]))} for row in missing]
+    if rows:
+        _guarded(conn, _NEW_PHONE, rows)
+    return len(rows)
+
+
+def find_by_personal_data(conn, vault: Vault | None, id_number: str | None = None, phone: str | None = None) -> set[str]:
+    """The members whose ID number (exact, normalised) or phone is the one given."""
+    vault, found = _vault(vault), set()
+    if id_number is not None:
+        found.update(_guarded(conn, select(member_secrets.c.member_id).where(
+            member_secrets.c.id_number_hmac == vault.id_number_index(id_number))).scalars())
+    if phone is not None:
+        found.update(_guarded(conn, select(member_phone_index.c.member_id).where(
+            member_phone_index.c.phone_hmac == vault.phone_index(phone_digits(phone)))).scalars())
+    return found
 
 
 def project(conn, envelope: Envelope):

@@ -15,14 +15,16 @@ from sqlalchemy import and_, bindparam, case, func, select
 from sqlalchemy.orm import aliased
 
 from shared import codec
-from shared.contracts.members import MEMBER_PATH, STAGE_DATES, mask_id_number, mask_phone
+from shared.contracts.members import (MEMBER_PATH, PHONE_PATTERN, STAGE_DATES, id_number_problem, mask_id_number,
+                                      mask_phone, normalise_id_number)
+from shared.vocabulary import BRANCH_KINDS
 from shared.contracts.transfers import PENDING_TRANSFER_STATES
 from shared.database import driver_rows
 from shared.errors import NotFound
 
 from .transfers import queries as transfer_queries
-from .org_replica import known_orgs, subtree_ids
-from .personal import decrypt_row, member_keys, member_secrets
+from .org_replica import known_orgs, org_kind, subtree_ids
+from .personal import decrypt_row, find_by_personal_data, member_keys, member_secrets
 from .projections import members
 from .transfers.projections import transfers
 
@@ -130,11 +132,6 @@ def get_member(conn, member_id: str, principal=None, *, vault=None) -> dict:
     return member_dict(row, vault, may_reveal(principal, member_id, lambda: lineage(conn, row.org_id)))
 
 
-def _known_org(conn, org_id: str):
-    if conn.execute(select(known_orgs.c.id).where(known_orgs.c.id == org_id)).first() is None:
-        raise NotFound(f"organisation {org_id} is not known to the members service", {"org_id": org_id})
-
-
 DEADLINES = (
     # kind, the date column, which members it concerns
     ("talk", members.c.talk_due_on, and_(members.c.stage == "applicant", members.c.talked_on.is_(None))),
@@ -145,19 +142,20 @@ DEADLINES = (
 )
 
 
-def pipeline_due(conn, org_id: str, as_of: dt.date) -> dict:
+def pipeline_due(conn, org_id: str, as_of: dt.date, scope: str = "subtree") -> dict:
     """The branch's pipeline deadlines for active members: ``due`` on or after
     ``as_of`` (soonest first), ``overdue`` before it (oldest first). The
     dates were computed when each step was recorded, under the rules in
     force then; ``candidate_eligibility`` is the day an activist may become
     a candidate."""
-    _known_org(conn, org_id)
+    place = in_scope(conn, org_id, scope)
     items = []
     for kind, column, concerns in DEADLINES:
-        rows = conn.execute(select(members.c.id, members.c.name, members.c.stage, column.label("due_on")).where(
-            members.c.org_id == org_id, members.c.status == "active", concerns, column.is_not(None)))
-        items.extend({"member_id": row.id, "name": row.name, "stage": row.stage, "kind": kind,
-                      "due_on": row.due_on, "days_left": (row.due_on - as_of).days} for row in rows)
+        rows = conn.execute(select(members.c.id, members.c.name, members.c.org_id, members.c.stage,
+                                   column.label("due_on")).where(
+            place, members.c.status == "active", concerns, column.is_not(None)), {"org_id": org_id})
+        items.extend({"member_id": row.id, "name": row.name, "org_id": row.org_id, "stage": row.stage,
+                      "kind": kind, "due_on": row.due_on, "days_left": (row.due_on - as_of).days} for row in rows)
     items.sort(key=lambda item: (item["due_on"], item["name"], item["kind"]))
     return {"as_of": as_of, "due": [i for i in items if i["due_on"] >= as_of],
             "overdue": [i for i in items if i["due_on"] < as_of]}
@@ -172,7 +170,7 @@ def _deadline_columns():
 _STAGE_SINCE = case({stage: members.c[column] for stage, column in STAGE_DATES.items()},
                     value=members.c.stage).label("stage_since")
 _DEADLINE_KINDS = tuple(kind for kind, _, _ in DEADLINES)
-_ROW_COLUMNS = (members.c.id, members.c.name, members.c.gender, members.c.group_id, _group.c.name.label("group_name"),
+_ROW_COLUMNS = (members.c.id, members.c.name, members.c.gender, members.c.org_id, members.c.group_id, _group.c.name.label("group_name"),
                 members.c.stage, _STAGE_SINCE, members.c.status, members.c.status_since, *_deadline_columns())
 """What ``MemberRowOut`` shows, in the order ``_row`` unpacks it (the
 branch's total follows on every row): no JSON column, nothing from
@@ -180,12 +178,44 @@ branch's total follows on every row): no JSON column, nothing from
 nothing is decrypted)."""
 
 
-def _list_statement(by_stage: bool, by_status: bool):
-    """The page is chosen first, narrow (id, name and the branch's total:
-    off the ``ix_members_org_name`` index), then joined to its rows: the
-    total's window then holds ids, not whole rows (2.9 -> 1.0-1.5 ms for a
-    page of 200 in a branch of 1,000, EXPLAIN ANALYZE)."""
-    where = [members.c.org_id == bindparam("org_id")]
+PLACES = {
+    "branch": lambda: members.c.org_id == bindparam("org_id"),
+    "group": lambda: members.c.group_id == bindparam("org_id"),
+    "subtree": lambda: in_subtree(subtree_ids()),
+}
+"""Where an organisation's members are, by how its list is read: a branch's
+(its party groups' members are the branch's), a party group's (the members
+naming it), and a committee's or general branch's whole subtree (one
+recursive query, whatever the depth)."""
+
+
+def in_subtree(tree):
+    """A member of ``tree``: placed in one of its organisations, or in a party group of it."""
+    ids = select(tree.c.id)
+    return members.c.org_id.in_(ids) | members.c.group_id.in_(ids)
+
+
+def place_of(conn, org_id: str, scope: str = "subtree") -> str:
+    """Which of ``PLACES`` holds the organisation's list under ``scope``."""
+    kind = org_kind(conn, org_id)
+    if kind in BRANCH_KINDS:
+        return "branch"
+    if kind == "group":
+        return "group"
+    return "subtree" if scope == "subtree" else "branch"
+
+
+def in_scope(conn, org_id: str, scope: str = "subtree"):
+    """The members of the organisation's list as a where clause (its ``org_id`` bound)."""
+    return PLACES[place_of(conn, org_id, scope)]()
+
+
+def _list_statement(place: str, by_stage: bool, by_status: bool):
+    """The page is chosen first, narrow (id, name and the list's total: for
+    a branch, off the ``ix_members_org_name`` index), then joined to its
+    rows: the total's window then holds ids, not whole rows (2.9 -> 1.0-1.5
+    ms for a page of 200 in a branch of 1,000, EXPLAIN ANALYZE)."""
+    where = [PLACES[place]()]
     if by_stage:
         where.append(members.c.stage == bindparam("stage"))
     if by_status:
@@ -200,10 +230,10 @@ def _list_statement(by_stage: bool, by_status: bool):
             select(func.count()).select_from(members).where(*where))
 
 
-_LIST = {(by_stage, by_status): _list_statement(by_stage, by_status)
-         for by_stage in (False, True) for by_status in (False, True)}
-"""(filter by stage?, by status?) -> (the page, the count alone): built once
-(see ``_ME``)."""
+_LIST = {(place, by_stage, by_status): _list_statement(place, by_stage, by_status)
+         for place in PLACES for by_stage in (False, True) for by_status in (False, True)}
+"""(place, filter by stage?, by status?) -> (the page, the count alone):
+built once (see ``_ME``)."""
 
 
 def _iso(value) -> str | None:
@@ -214,7 +244,7 @@ def _iso(value) -> str | None:
 def _row(row) -> dict:
     """A ``MemberRowOut``, JSON-ready (dates as ISO strings): a plain dict
     made straight from the row, no schema dump per row."""
-    member_id, name, gender, group_id, group_name, stage, stage_since, status, status_since, *due, _total = row
+    member_id, name, gender, org_id, group_id, group_name, stage, stage_since, status, status_since, *due, _total = row
     next_deadline = None
     if status == "active":  # as ``me``: deadlines concern active members only
         soonest = None
@@ -223,48 +253,99 @@ def _row(row) -> dict:
                 soonest = (kind, due_on)
         if soonest is not None:
             next_deadline = {"kind": soonest[0], "due_on": _iso(soonest[1])}
-    return {"id": member_id, "href": MEMBER_PATH + member_id, "name": name, "gender": gender,
+    return {"id": member_id, "href": MEMBER_PATH + member_id, "name": name, "gender": gender, "org_id": org_id,
             "group_id": group_id, "group_name": group_name, "stage": stage, "stage_since": _iso(stage_since),
             "status": status, "status_since": _iso(status_since), "next_deadline": next_deadline}
 
 
-def list_members(conn, org_id: str, stage: str | None, status: str | None, limit: int, offset: int) -> dict:
-    """A page of the branch's members by name (then id), as lean rows
-    (``MemberRowOut``: the full record is at each row's ``href``), JSON-ready.
+def list_members(conn, org_id: str, stage: str | None, status: str | None, limit: int, offset: int,
+                 scope: str = "subtree") -> dict:
+    """A page of the organisation's members by name (then id), as lean rows
+    (``MemberRowOut``: the full record is at each row's ``href``), JSON-ready:
+    a branch's with its party groups', a party group's, or for a committee
+    or general branch its whole subtree (``scope``, ``PLACES``).
 
-    One round trip: the page and the total (a window count) in one query.
-    Only an empty page asks more: whether the branch is known at all (a
-    member is only ever placed in a branch this service knows, so a page
-    with rows answers that), and past the end the total. Nobody's personal
-    data is in a row, so the caller's principal and the vault are not needed."""
-    statement, count = _LIST[stage is not None, status is not None]
+    One round trip: the page and the total (a window count) in one query
+    (the organisation's kind is read once per process). Only a page past
+    the end asks the total alone. Nobody's personal data is in a row, so
+    the caller's principal and the vault are not needed."""
+    statement, count = _LIST[place_of(conn, org_id, scope), stage is not None, status is not None]
     params = {"org_id": org_id, "stage": stage, "status": status, "limit": limit, "offset": offset}
     rows = driver_rows(conn, statement, params)
     if rows:
         total = rows[0][-1]
     else:
-        _known_org(conn, org_id)
         total = conn.execute(count, params).scalar_one() if offset else 0
     return page([_row(row) for row in rows], total, limit, offset)
 
 
-def in_subtree(tree):
-    """A member of ``tree``: placed in one of its organisations, or in a party group of it."""
-    ids = select(tree.c.id)
-    return members.c.org_id.in_(ids) | members.c.group_id.in_(ids)
+# ---- search ----------------------------------------------------------------------------
+
+def search_roots(principal) -> frozenset | None:
+    """The organisations whose subtrees a caller's search covers: None for
+    the whole district (district_admin, a district auditor)."""
+    if principal is None:
+        return frozenset()
+    if principal.is_district_admin or principal.audits_district:
+        return None
+    return principal.admin_orgs | principal.audit_orgs
+
+
+def _personal_term(q: str) -> dict:
+    """What a search term may be besides a name: an ID number (exact, its
+    check digit right) or a phone number."""
+    id_number = normalise_id_number(q)
+    if len(id_number) == 18 and id_number_problem(id_number) is None:
+        return {"id_number": id_number}
+    if PHONE_PATTERN.fullmatch(q.strip()):
+        return {"phone": q}
+    return {}
+
+
+def search_members(conn, principal, q: str, limit: int, offset: int, org_id: str | None = None, *,
+                   vault=None) -> dict:
+    """Members within the caller's scope (``search_roots``, or ``org_id``'s
+    subtree, which the gateway checked the caller covers) whose name holds
+    ``q``, or whose ID number or phone is ``q`` where the caller may see
+    that member's personal data (an auditor finds by name only; a match by
+    ID number outside the caller's reach says nothing). Lean rows
+    (``MemberRowOut``) by name, a page at a time."""
+    roots = search_roots(principal) if org_id is None else frozenset({org_id})
+    if org_id is not None:
+        org_kind(conn, org_id)
+    if roots is not None and not roots:
+        return page([], 0, limit, offset)
+    personal = _personal_term(q)
+    found = find_by_personal_data(conn, vault, **personal) if personal else set()
+    if found:
+        places = dict(conn.execute(select(members.c.id, members.c.org_id).where(members.c.id.in_(found))).all())
+        found = {member_id for member_id, place in places.items()
+                 if may_reveal(principal, member_id, lambda place=place: lineage(conn, place))}
+    matches = members.c.name.icontains(q.strip(), autoescape=True)
+    if found:
+        matches = matches | members.c.id.in_(sorted(found))
+    where = [matches]
+    if roots is not None:
+        where.append(in_subtree(subtree_ids(roots=sorted(roots))))
+    rows = conn.execute(select(*_ROW_COLUMNS, func.count().over().label("total"))
+                        .select_from(members.outerjoin(_group, _group.c.id == members.c.group_id))
+                        .where(*where).order_by(members.c.name, members.c.id).limit(limit).offset(offset)).all()
+    total = rows[0][-1] if rows else (conn.execute(select(func.count()).select_from(members).where(*where))
+                                      .scalar_one() if offset else 0)
+    return page([_row(row) for row in rows], total, limit, offset)
 
 
 def list_legacy_exceptions(conn, org_id: str, limit: int, offset: int) -> dict:
     """The members of the organisation's whole subtree whose history was
     entered as a legacy exception (docs/domain.md §2.8), newest first."""
-    _known_org(conn, org_id)
-    where = (in_subtree(subtree_ids(org_id)), members.c.legacy_exception.is_not(None))
-    total = conn.execute(select(func.count()).select_from(members).where(*where)).scalar_one()
+    where = (in_scope(conn, org_id), members.c.legacy_exception.is_not(None))
+    params = {"org_id": org_id}
+    total = conn.execute(select(func.count()).select_from(members).where(*where), params).scalar_one()
     rows = conn.execute(
         select(members.c.id, members.c.name, members.c.stage, members.c.org_id, known_orgs.c.name.label("org_name"),
                members.c.legacy_exception)
         .join(known_orgs, known_orgs.c.id == members.c.org_id, isouter=True).where(*where)
-        .order_by(members.c.registered_on.desc(), members.c.name, members.c.id).limit(limit).offset(offset))
+        .order_by(members.c.registered_on.desc(), members.c.name, members.c.id).limit(limit).offset(offset), params)
     return page([{"member_id": row.id, "href": MEMBER_PATH + row.id, "name": row.name, "stage": row.stage,
                   "org_id": row.org_id, "org_name": row.org_name, "legacy_exception": row.legacy_exception}
                  for row in rows], total, limit, offset)

@@ -9,6 +9,7 @@ context, verified here with ``JWT_SECRET``) may see it: whatever the caller
 says (a ``reveal_personal`` argument is ignored). Nothing here logs request
 data: ID numbers and phones must not reach a log."""
 from nameko.extensions import DependencyProvider
+from nameko.timer import timer
 
 from shared.contracts import members as contract
 from shared.contracts.common import PageIn
@@ -60,6 +61,15 @@ class MembersService(transfer_service.TransferEntrypoints):
     def ping(self):
         return "pong"
 
+    @timer(interval=3600, eager=True)
+    def index_phones(self):
+        """Phones entered before the phone index existed get their keyed hash,
+        a batch per transaction, at start-up (then hourly: nothing to do)."""
+        while True:
+            with self.kernel.db.begin() as conn:
+                if not personal.index_phones(conn, self.vault):
+                    return
+
     # ---- records -------------------------------------------------------------
     @domain_rpc
     def register_member(self, data):
@@ -100,13 +110,14 @@ class MembersService(transfer_service.TransferEntrypoints):
             return self._member_out(uow.conn, member_id)
 
     @domain_rpc
-    def list_members(self, org_id, stage=None, status=None, limit=50, offset=0, as_json=False):
+    def list_members(self, org_id, stage=None, status=None, limit=50, offset=0, as_json=False, scope="subtree"):
         """A ``MemberPageOut`` of lean rows, answered as the query makes it
         (JSON-ready, no schema dump); no row holds personal data, so the
         caller's token is not verified and nothing is decrypted. ``as_json``:
         the page as its JSON text instead, for the gateway to send on as it
         is (one string to carry, not 200 rows to encode, decode and encode)."""
-        params = _valid(contract.MemberListIn, {"stage": stage, "status": status, "limit": limit, "offset": offset})
+        params = _valid(contract.MemberListIn, {"stage": stage, "status": status, "limit": limit, "offset": offset,
+                                                "scope": scope})
         with self._read() as conn:
             page = queries.list_members(conn, _id(org_id, "org_id"), **params)
         return queries.page_json(page) if as_json is True else page
@@ -153,6 +164,13 @@ class MembersService(transfer_service.TransferEntrypoints):
             return self._member_out(uow.conn, member_id)
 
     @domain_rpc
+    def search_members(self, q, org_id=None, limit=50, offset=0):
+        """Within the verified caller's scope (queries.search_members); no term is logged."""
+        params = _valid(contract.SearchIn, {"q": q, "org_id": org_id, "limit": limit, "offset": offset})
+        with self._read() as conn:
+            return queries.search_members(conn, self.ctx.principal(), vault=self.vault, **params)
+
+    @domain_rpc
     def list_legacy_exceptions(self, org_id, limit=50, offset=0):
         """Every member of the org's subtree registered with a legacy exception."""
         params = _valid(PageIn, {"limit": limit, "offset": offset})
@@ -161,11 +179,11 @@ class MembersService(transfer_service.TransferEntrypoints):
                         queries.list_legacy_exceptions(conn, _id(org_id, "org_id"), **params))
 
     @domain_rpc
-    def pipeline_due(self, org_id, as_of=None):
-        params = _valid(contract.PipelineDueIn, {"as_of": as_of})
+    def pipeline_due(self, org_id, as_of=None, scope="subtree"):
+        params = _valid(contract.PipelineDueIn, {"as_of": as_of, "scope": scope})
         with self._read() as conn:
-            return _out(contract.PipelineDueOut,
-                        queries.pipeline_due(conn, _id(org_id, "org_id"), params["as_of"] or _today()))
+            return _out(contract.PipelineDueOut, queries.pipeline_due(conn, _id(org_id, "org_id"),
+                                                                      params["as_of"] or _today(), params["scope"]))
 
     # ---- organisations, from orgs' events ------------------------------------
     # One entrypoint per event type (each binds its own routing key, so no

@@ -31,6 +31,7 @@ CONFIG_KEY = "MASTER_KEY"
 KEY_BYTES = 32
 NONCE_BYTES = 12
 INDEX_INFO = b"ejia id-number index"
+PHONE_INDEX_INFO = b"ejia phone index"
 
 
 class VaultMisconfigured(RuntimeError):
@@ -85,6 +86,8 @@ class Vault:
         self._master = master_key
         self._index_key = HKDF(algorithm=hashes.SHA256(), length=KEY_BYTES, salt=None,
                                info=INDEX_INFO).derive(master_key)
+        self._phone_key = HKDF(algorithm=hashes.SHA256(), length=KEY_BYTES, salt=None,
+                               info=PHONE_INDEX_INFO).derive(master_key)
 
     def __repr__(self):
         return "Vault(<master key withheld>)"
@@ -119,10 +122,16 @@ class Vault:
         except InvalidTag:
             raise VaultError(f"the {field} of member {member_id} does not decrypt") from None
 
-    # ---- the uniqueness index ------------------------------------------------
+    # ---- the search indexes ------------------------------------------------
     def id_number_index(self, id_number: str) -> str:
         """The keyed hash an ID number is kept unique by (hex)."""
         return hmac.new(self._index_key, id_number.encode("utf-8"), hashlib.sha256).hexdigest()
+
+    def phone_index(self, phone: str) -> str:
+        """The keyed hash a phone number is found by (hex; not unique: a
+        household may share one). A key of its own, so neither index says
+        anything about the other."""
+        return hmac.new(self._phone_key, phone.encode("utf-8"), hashlib.sha256).hexdigest()
 
 
 _throwaway: Vault | None = None

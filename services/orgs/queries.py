@@ -126,10 +126,16 @@ def get_founding_request(conn, request_id: str, today: dt.date) -> dict:
 
 
 def list_founding_requests(conn, org_id: str, state: str | None, limit: int, offset: int,
-                           today: dt.date) -> dict:
-    """Requests addressed to ``org_id`` (the parent), newest first."""
-    _existing_org(conn, org_id)
-    query = select(founding_requests).where(founding_requests.c.parent_id == org_id)
+                           today: dt.date, scope: str = "subtree") -> dict:
+    """Requests addressed to ``org_id`` (the parent, with ``scope`` org), or
+    to any organisation of its subtree (the default: a district sees every
+    request in it, one query off the tree's paths), newest first."""
+    root = _existing_org(conn, org_id)
+    if scope == "subtree":
+        below = select(org_tree.c.id).where(org_tree.c.path.startswith(root.path, autoescape=True))
+        query = select(founding_requests).where(founding_requests.c.parent_id.in_(below))
+    else:
+        query = select(founding_requests).where(founding_requests.c.parent_id == org_id)
     if state is not None:
         query = query.where(founding_requests.c.state == state)
     query = query.order_by(founding_requests.c.requested_on.desc(), founding_requests.c.id)

@@ -110,8 +110,9 @@ class OrgsService:
                         queries.get_founding_request(conn, _id(request_id), _today()))
 
     @domain_rpc
-    def list_founding_requests(self, org_id, state=None, limit=50, offset=0):
-        params = _valid(contract.FoundingRequestListIn, {"state": state, "limit": limit, "offset": offset})
+    def list_founding_requests(self, org_id, state=None, limit=50, offset=0, scope="subtree"):
+        params = _valid(contract.FoundingRequestListIn, {"state": state, "limit": limit, "offset": offset,
+                                                         "scope": scope})
         with self._read() as conn:
             return _out(contract.FoundingRequestPageOut,
                         queries.list_founding_requests(conn, _id(org_id), today=_today(), **params))

@@ -180,3 +180,18 @@ class PageIn(Schema):
     """Query parameters (they may arrive as strings)."""
     limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=MAX_PAGE))
     offset = fields.Integer(load_default=0, validate=validate.Range(min=0, max=MAX_OFFSET))
+
+
+SCOPES = ("subtree", "org")
+
+
+def scope_field():
+    """Which members (or transfers) an organisation's list holds."""
+    return fields.String(load_default="subtree", validate=validate.OneOf(SCOPES), metadata=describe(
+        "subtree (the default): the organisation and every organisation below it, so a committee's list "
+        "holds its whole district; org: the organisation alone. A branch's list holds its party groups' "
+        "members either way; a party group's holds the members who name it", "subtree"))
+
+
+class ScopedPageIn(PageIn):
+    scope = scope_field()

@@ -33,3 +33,22 @@ def to_members(db):
     box = Inbox(db)
     return lambda envelope: box.handle(f"members.on_{envelope.event_type.split('.')[1]}", envelope,
                                        org_replica.apply_org_event)
+
+
+DISTRICT_TREE = (
+    # id, kind, parent, name: two committees; a general branch; branches; a party group
+    ("committee-1", "committee", None, "Lake Committee"),
+    ("general-1", "general_branch", "committee-1", "General Branch"),
+    ("branch-1", "branch", "general-1", "Nano Branch"),
+    ("group-1", "group", "branch-1", "Lab Group"),
+    ("branch-2", "branch", "committee-1", "Other Branch"),
+    ("committee-2", "committee", None, "Hill Committee"),
+    ("branch-3", "branch", "committee-2", "Hill Branch"),
+)
+
+
+def deliver_district_tree(deliver):
+    """``DISTRICT_TREE`` as orgs' events, through ``deliver`` (``to_members``)."""
+    for org_id, kind, parent_id, name in DISTRICT_TREE:
+        event_type = "orgs.branch_founded" if kind == "branch" else "orgs.org_created"
+        deliver(org_event(event_type, org_id, 1, kind=kind, parent_id=parent_id, name=name))

@@ -10,8 +10,9 @@ from sqlalchemy.orm import aliased
 from shared import codec
 from shared.contracts.transfers import FINAL_TRANSFER_STATES, PENDING_TRANSFER_STATES
 from shared.errors import NotFound
+from shared.vocabulary import BRANCH_KINDS
 
-from ..org_replica import known_orgs
+from ..org_replica import known_orgs, org_kind, subtree_ids
 from ..projections import members
 from .projections import transfers
 
@@ -68,14 +69,18 @@ def _paged(conn, where, limit, offset, today) -> dict:
 
 
 def list_org_transfers(conn, org_id: str, *, today: dt.date, state: str | None = None, side: str | None = None,
-                       limit: int = 50, offset: int = 0) -> dict:
-    """Transfers out of (``sending``) or into (``receiving``) the organisation,
-    or both; a committee sees those of the branches directly under it. Newest
-    request first."""
-    if conn.execute(select(known_orgs.c.id).where(known_orgs.c.id == org_id)).first() is None:
-        raise NotFound(f"organisation {org_id} is not known to the members service", {"org_id": org_id})
-    sending = or_(transfers.c.from_org_id == org_id, transfers.c.from_parent_id == org_id)
-    receiving = or_(transfers.c.to_org_id == org_id, transfers.c.to_parent_id == org_id)
+                       limit: int = 50, offset: int = 0, scope: str = "subtree") -> dict:
+    """Transfers out of (``sending``) or into (``receiving``) the organisation's
+    scope, or both, newest request first: with ``scope`` subtree (the
+    default) every branch below it (one recursive query, whatever the depth);
+    with org, a committee sees those of the branches directly under it."""
+    kind = org_kind(conn, org_id)
+    if scope == "subtree" and kind not in BRANCH_KINDS:
+        tree = select(subtree_ids(org_id).c.id)
+        sending, receiving = transfers.c.from_org_id.in_(tree), transfers.c.to_org_id.in_(tree)
+    else:
+        sending = or_(transfers.c.from_org_id == org_id, transfers.c.from_parent_id == org_id)
+        receiving = or_(transfers.c.to_org_id == org_id, transfers.c.to_parent_id == org_id)
     where = [{"sending": sending, "receiving": receiving}.get(side, or_(sending, receiving))]
     if state is not None:
         where.append(transfers.c.state == state)

@@ -92,8 +92,9 @@ class TransferEntrypoints:
 
     # ---- lists ------------------------------------------------------------------------------
     @domain_rpc
-    def list_org_transfers(self, org_id, state=None, side=None, limit=50, offset=0):
-        params = _valid(contract.TransferListIn, {"state": state, "side": side, "limit": limit, "offset": offset})
+    def list_org_transfers(self, org_id, state=None, side=None, limit=50, offset=0, scope="subtree"):
+        params = _valid(contract.TransferListIn, {"state": state, "side": side, "limit": limit, "offset": offset,
+                                                  "scope": scope})
         with self.kernel.db.connect() as conn:
             return _out(contract.TransferPageOut,
                         queries.list_org_transfers(conn, _id(org_id, "org_id"), today=_today(), **params))

@@ -6,8 +6,8 @@ from ...vocabulary import MONTH_STATES, REDUCTION_STATES
 from ..common import Date, Money, describe as _describe
 
 __all__ = [
-    "AccountOut", "ArrearsFlagOut", "ArrearsRunOut", "BalanceOut", "BasePolicyOut", "ClearanceOut",
-    "MonthAmountOut", "PeriodOut", "ReceiptOut", "ReductionOut", "ReportBranchOut", "ReportFiguresOut",
+    "AccountOut", "ArrearsFlagOut", "ArrearsPageOut", "ArrearsRowOut", "ArrearsRunOut", "BalanceOut", "BasePolicyOut", "ClearanceOut",
+    "MemberFlagOut", "MonthAmountOut", "PeriodOut", "ReceiptOut", "ReductionOut", "ReportBranchOut", "ReportFiguresOut",
     "ReportMonthOut", "ReportOut", "ReportTotalsOut", "StatementMonthOut", "StatusOut",
 ]
 
@@ -174,7 +174,38 @@ class BasePolicyOut(Schema):
     version = fields.Integer()
 
 
+class MemberFlagOut(ArrearsFlagOut):
+    member_id = fields.String()
+    org_id = fields.String(metadata=_describe("the member's branch when flagged"))
+
+
 class ArrearsRunOut(Schema):
     as_of_month = fields.String()
     checked = fields.Integer(metadata=_describe("accounts behind far enough to be examined"))
     flagged = fields.List(fields.String(), metadata=_describe("members flagged by this run"))
+    flags = fields.List(fields.Nested(MemberFlagOut), metadata=_describe(
+        "every flag of the month, this run's and earlier runs' (a run is idempotent per member and month)"))
+
+
+class ArrearsRowOut(Schema):
+    """A member behind with their dues."""
+    member_id = fields.String()
+    href = fields.String(metadata=_describe("the member's dues statement"))
+    org_id = fields.String()
+    org_name = fields.String(allow_none=True)
+    owed_months = fields.Integer(metadata=_describe("months begun and not paid"))
+    first_unpaid_month = fields.String()
+    outstanding = _amount()
+    paid_up_to = fields.String(allow_none=True)
+    arrears_flagged_on = fields.String(allow_none=True, metadata=_describe("the month of the last arrears flag"))
+    reason_recorded = fields.Boolean(metadata=_describe("the branch recorded why (no flag follows)"))
+
+
+class ArrearsPageOut(Schema):
+    org_id = fields.String()
+    as_of_month = fields.String()
+    outstanding = _amount("what the whole list owes")
+    items = fields.List(fields.Nested(ArrearsRowOut))
+    total = fields.Integer()
+    limit = fields.Integer()
+    offset = fields.Integer()

@@ -154,6 +154,7 @@ class MemberOut(Schema):
 class DeadlineOut(Schema):
     member_id = fields.String()
     name = fields.String()
+    org_id = fields.String(metadata=_describe("the member's branch"))
     stage = fields.String()
     kind = fields.String(metadata=_describe("one of " + ", ".join(DEADLINE_KINDS)))
     due_on = Date()
@@ -193,6 +194,7 @@ class MemberRowOut(Schema):
         "the member's full record (GET; personal data shown there by the caller's scope)",
         MEMBER_PATH + "5f0c1e2a-8d3b-4a6f-9c1e-7b2d4f6a8c0e"))
     name = fields.String()
+    org_id = fields.String(metadata=_describe("the member's branch (a district's list spans many)"))
     gender = fields.String(metadata=_describe("one of " + ", ".join(GENDERS)))
     group_id = fields.String(allow_none=True, metadata=_describe("the party group within the branch, if any"))
     group_name = fields.String(allow_none=True)

@@ -3,14 +3,15 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 
 from ...identifiers import stage_date_problems
 from ...vocabulary import ASSESSMENT_RESULTS, GENDERS, STAGES, STATUSES
-from ..common import ID, Date, PageIn, Text, date_field as _date, describe as _describe, text_field as _text
+from ..common import (ID, Date, PageIn, ScopedPageIn, Text, date_field as _date, describe as _describe, scope_field,
+                      text_field as _text)
 from .fields import IdNumber, Phone, _check_id_birth_date, _count, _expected_version, _ids
 
 __all__ = [
     "AdmissionVoteIn", "ApproveAdmissionIn", "ApproveCandidateIn", "AssignContactsIn", "AssignSponsorsIn",
     "CancelProbationIn", "ChangeStatusIn", "ConfirmFullIn", "DesignateActivistIn", "ErasePersonalDataIn",
     "ExtendProbationIn", "GetMemberIn", "LegacyExceptionIn", "MemberListIn", "PIPELINE_STEPS", "PipelineDueIn", "RecordAssessmentIn",
-    "RecordPoliticalReviewIn", "RecordTalkIn", "RecordTrainingIn", "RegisterMemberIn", "StepIn",
+    "RecordPoliticalReviewIn", "RecordTalkIn", "RecordTrainingIn", "RegisterMemberIn", "SearchIn", "StepIn",
     "UpdateMemberIn", "VoteIn", "vote_count_problems",
 ]
 
@@ -244,9 +245,16 @@ PIPELINE_STEPS = {
 (request schema, summary)."""
 
 
-class MemberListIn(PageIn):
+class MemberListIn(ScopedPageIn):
     stage = fields.String(load_default=None, allow_none=True, validate=validate.OneOf(STAGES))
     status = fields.String(load_default=None, allow_none=True, validate=validate.OneOf(STATUSES))
+
+
+class SearchIn(PageIn):
+    q = _text("a name or part of one; an exact ID number or a phone number finds the members whose personal "
+              "data the caller may see", 50, required=True, example="李明")
+    org_id = fields.String(load_default=None, allow_none=True, validate=ID, metadata=_describe(
+        "only this organisation's subtree (one the caller covers); the caller's whole scope if absent"))
 
 
 class GetMemberIn(Schema):
@@ -266,5 +274,6 @@ class ErasePersonalDataIn(Schema):
 
 class PipelineDueIn(Schema):
     as_of = _date("the day deadlines are judged on; today if absent")
+    scope = scope_field()
 
 

@@ -2,7 +2,7 @@
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from ...vocabulary import BRANCH_KINDS, FOUNDING_STATES, KINDS, ORG_STATUSES, SEAT_ROLES, UNIT_TYPES
-from ..common import ID, MAX_PAGE, PageIn, Text, date_field as _date, describe as _describe
+from ..common import ID, MAX_PAGE, PageIn, ScopedPageIn, Text, date_field as _date, describe as _describe
 
 __all__ = [
     "AddAllianceMemberIn", "ApproveFoundingIn", "ChildrenIn", "ConfirmFoundingIn", "CreateAllianceIn",
@@ -157,7 +157,7 @@ class TreeIn(Schema):
     include_dissolved = fields.Boolean(load_default=False)
 
 
-class FoundingRequestListIn(PageIn):
+class FoundingRequestListIn(ScopedPageIn):
     state = fields.String(load_default=None, allow_none=True, validate=validate.OneOf(FOUNDING_STATES))
 
 

@@ -2,7 +2,7 @@
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from ...vocabulary import GROUNDS, SCOPES, SIDES, TRANSFER_STATES
-from ..common import ID, MONTH, PageIn, Text, date_field as _date, describe as _describe, text_field as _text
+from ..common import ID, MONTH, PageIn, ScopedPageIn, Text, date_field as _date, describe as _describe, text_field as _text
 
 __all__ = [
     "AcceptTransferIn", "ApproveTransferIn", "CompleteTransferIn", "IssueLetterIn", "ReissueLetterIn",
@@ -120,11 +120,10 @@ schema, summary). ``complete`` runs by itself after ``report-in``; calling it
 again changes nothing."""
 
 
-class TransferListIn(PageIn):
+class TransferListIn(ScopedPageIn):
     state = fields.String(load_default=None, allow_none=True, validate=validate.OneOf(TRANSFER_STATES))
     side = fields.String(load_default=None, allow_none=True, validate=validate.OneOf(SIDES), metadata=_describe(
-        "sending: transfers out of the organisation (or of branches under it); receiving: into it; "
-        "both if absent"))
+        "sending: transfers out of the organisation's scope; receiving: into it; both if absent"))
 
 
 class SweepIn(Schema):

@@ -162,6 +162,7 @@ def test_a_branch_list_is_lean_rows_a_page_at_a_time(api):
         validator.validate(p)
     first = next(row for row in rows if row["id"] == registered[0]["id"])
     assert first == {"id": registered[0]["id"], "href": f"/api/v1/members/{registered[0]['id']}", "name": "赵",
+                     "org_id": org["id"],
                      "gender": "male", "group_id": group["id"], "group_name": "研发党小组", "stage": "applicant",
                      "stage_since": sent[0]["applied_on"], "status": "active", "status_since": None,
                      "next_deadline": {"kind": "talk", "due_on": registered[0]["talk_due_on"]}}

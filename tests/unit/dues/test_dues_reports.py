@@ -114,3 +114,44 @@ def test_a_moved_account_reports_earlier_months_at_the_old_branch(tree, run, rea
 def test_an_unknown_organisation_has_no_report(read, tree):
     with pytest.raises(NotFound):
         report(read, "nowhere")
+
+
+# ---- who is behind ---------------------------------------------------------------------------
+
+def behind(read, org_id, limit=50, offset=0, today=TODAY):
+    return read(reports.arrears, org_id, today, limit, offset)
+
+
+def test_the_arrears_list_holds_the_subtree_and_adds_up_over_the_branches(tree, run, read, admit):
+    member(run, admit, "m-1", "branch-a")                   # 15.00 a month, Jan-Jul due
+    member(run, admit, "m-2", "branch-b")
+    member(run, admit, "m-3", "branch-c")
+    member(run, admit, "m-4", "branch-a")
+    pay(run, "m-1", ["2024-01", "2024-02", "2024-03", "2024-04", "2024-05", "2024-06", "2024-07"], "105.00")
+    pay(run, "m-2", ["2024-01", "2024-02"], "30.00")
+    run(commands.record_arrears_reason, "m-4", from_month="2024-01", to_month="2024-07", reason="住院治疗")
+    root = behind(read, "committee")
+    rows = {row["member_id"]: row for row in root["items"]}
+    assert set(rows) == {"m-2", "m-3", "m-4"}, "m-1 is paid up"
+    assert (rows["m-2"]["owed_months"], rows["m-2"]["first_unpaid_month"], rows["m-2"]["outstanding"],
+            rows["m-2"]["paid_up_to"]) == (5, "2024-03", D("75.00"), "2024-02")
+    assert (rows["m-3"]["owed_months"], rows["m-3"]["paid_up_to"], rows["m-3"]["org_name"]) == (7, None, "branch-c")
+    assert rows["m-4"]["reason_recorded"] and not rows["m-3"]["reason_recorded"]
+    assert [row["owed_months"] for row in root["items"]] == [7, 7, 5], "most months owed first"
+    parts = [behind(read, org_id) for org_id in ("branch-a", "branch-b", "branch-c")]
+    assert root["total"] == sum(part["total"] for part in parts) == 3
+    assert root["outstanding"] == sum(part["outstanding"] for part in parts) == D("285.00")
+    assert behind(read, "general")["total"] == 2
+    assert [row["member_id"] for row in behind(read, "committee", limit=1, offset=2)["items"]] == ["m-2"]
+
+
+def test_a_flag_shows_on_the_arrears_list(tree, run, read, admit):
+    member(run, admit, "m-5", "branch-c")
+    assert run(commands.check_arrears, "m-5", 2024 * 12 + 5)  # June 2024: six months unpaid
+    [row] = behind(read, "branch-c")["items"]
+    assert row["arrears_flagged_on"] == "2024-06"
+
+
+def test_the_arrears_list_of_an_unknown_org_is_404(tree, read):
+    with pytest.raises(NotFound):
+        behind(read, "no-such-org")

@@ -121,13 +121,15 @@ def test_list_members_types_its_query(call, members):
     call("list_members", "GET", "/api/v1/orgs/b1/members", org_id="b1",
          query={"stage": "full", "status": "active", "limit": "200", "offset": "400"})
     members.list_members.assert_called_once_with("b1", stage="full", status="active", limit=200, offset=400,
+                                                 scope="subtree",
                                                  as_json=True)
 
 
 def test_list_members_defaults(call, members):
     members.list_members.return_value = '{"items":[]}'
     call("list_members", "GET", "/api/v1/orgs/b1/members", org_id="b1")
-    members.list_members.assert_called_once_with("b1", stage=None, status=None, limit=50, offset=0, as_json=True)
+    members.list_members.assert_called_once_with("b1", stage=None, status=None, limit=50, offset=0,
+                                                 scope="subtree", as_json=True)
 
 
 def test_a_page_is_sent_on_as_the_members_service_encoded_it(call, members):
@@ -151,10 +153,10 @@ def test_bad_list_parameters_are_400_naming_them(call, members, query, field):
 def test_pipeline_due_passes_as_of_as_an_iso_date(call, members):
     members.pipeline_due.return_value = {"as_of": "2024-03-01", "due": [], "overdue": []}
     call("pipeline_due", "GET", "/api/v1/orgs/b1/pipeline/due", org_id="b1", query={"as_of": "2024-03-01"})
-    members.pipeline_due.assert_called_once_with("b1", as_of="2024-03-01")
+    members.pipeline_due.assert_called_once_with("b1", as_of="2024-03-01", scope="subtree")
     members.pipeline_due.reset_mock()
     call("pipeline_due", "GET", "/api/v1/orgs/b1/pipeline/due", org_id="b1")
-    members.pipeline_due.assert_called_once_with("b1", as_of=None)
+    members.pipeline_due.assert_called_once_with("b1", as_of=None, scope="subtree")
     reply = call("pipeline_due", "GET", "/api/v1/orgs/b1/pipeline/due", org_id="b1", query={"as_of": "soon"})
     assert reply.status == 400 and list(reply.error["fields"]) == ["as_of"]
 

@@ -39,11 +39,14 @@ ROUTES = [
     ("post", "/api/v1/alliances/{alliance_id}/members", "200", "AddAllianceMemberIn"),
     ("delete", "/api/v1/alliances/{alliance_id}/members/{org_id}", "200", None),
     ("post", "/api/v1/members", "201", "RegisterMemberIn"),
+    ("get", "/api/v1/members", "200", None),
     ("get", "/api/v1/members/{member_id}", "200", None),
     ("patch", "/api/v1/members/{member_id}", "200", "UpdateMemberIn"),
     ("post", "/api/v1/members/{member_id}/status", "200", "ChangeStatusIn"),
     ("get", "/api/v1/orgs/{org_id}/members", "200", None),
     ("get", "/api/v1/orgs/{org_id}/legacy-exceptions", "200", None),
+    ("get", "/api/v1/orgs/{org_id}/arrears", "200", None),
+    ("post", "/api/v1/dues/arrears-check", "200", "ArrearsCheckIn"),
     ("get", "/api/v1/orgs/{org_id}/pipeline/due", "200", None),
     *[("post", f"/api/v1/members/{{member_id}}/pipeline/{step}", "200", schema.__name__)
       for step, (schema, _) in member_contracts.PIPELINE_STEPS.items()],
@@ -199,7 +202,8 @@ def test_each_pipeline_step_has_its_route_summary_and_schema(spec):
 def test_member_query_parameters_come_from_the_contract(spec):
     params = {p["name"]: p for p in spec["paths"]["/api/v1/orgs/{org_id}/members"]["get"]["parameters"]
               if p.get("in") == "query"}
-    assert set(params) == {"stage", "status", "limit", "offset"}
+    assert set(params) == {"stage", "status", "limit", "offset", "scope"}
+    assert params["scope"]["schema"]["enum"] == ["subtree", "org"] and params["scope"]["schema"]["default"] == "subtree"
     limit = member_contracts.MemberListIn().fields["limit"].validators[0]
     assert params["limit"]["schema"]["maximum"] == limit.max
     assert set(params["stage"]["schema"]["enum"]) >= set(member_contracts.STAGES)

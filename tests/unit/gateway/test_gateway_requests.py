@@ -184,7 +184,7 @@ def test_founding_requests_filter_by_state(call, orgs):
     orgs.list_founding_requests.return_value = {"items": []}
     call("list_founding_requests", "GET", "/api/v1/orgs/o1/founding-requests", org_id="o1",
          query={"state": "approved", "limit": "5"})
-    orgs.list_founding_requests.assert_called_once_with("o1", state="approved", limit=5, offset=0)
+    orgs.list_founding_requests.assert_called_once_with("o1", state="approved", limit=5, offset=0, scope="subtree")
     reply = call("list_founding_requests", "GET", "/api/v1/orgs/o1/founding-requests", org_id="o1",
                  query={"state": "pending"})
     assert reply.status == 400 and list(reply.error["fields"]) == ["state"]

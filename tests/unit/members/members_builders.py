@@ -97,3 +97,16 @@ def walk(until: str) -> Member:
         if name == until:
             return member
     raise AssertionError(f"no step {until}")
+
+
+def register_handled(run, seq: str, org_id: str, stage="full", birth_date=BIRTH, today=TODAY, **fields) -> str:
+    """A member registered through the command handler (``run``: the unit
+    of work runner) at ``stage``; a full member's history filled in unless given."""
+    from services.members import commands
+    if stage != "applicant" and not any(name.endswith("_on") for name in fields):
+        fields.update(history(stage, **{STAGE_DATES[stage]: D(2020, 7, 1)}))
+    return run(commands.register_member, today=today, name=fields.pop("name", f"Member {seq}"), gender="male",
+               birth_date=birth_date, ethnicity="Han", education="Master", employer="Nano Tech Co.",
+               id_number=make_id_number(birth_date, seq), phone=fields.pop("phone", "13812345678"), org_id=org_id,
+               stage=stage,
+               **fields)

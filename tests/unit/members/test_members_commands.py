@@ -250,7 +250,7 @@ def test_a_list_row_says_who_where_since_when_and_what_is_due(run, read, tree):
         reason="no reply")
     rows = {row["name"]: row for row in read(queries.list_members, "branch-1", None, None, 50, 0)["items"]}
     assert rows["Applicant"] == {
-        "id": applicant, "href": MEMBER_PATH + applicant, "name": "Applicant", "gender": "male",
+        "id": applicant, "href": MEMBER_PATH + applicant, "name": "Applicant", "gender": "male", "org_id": "branch-1",
         "group_id": "group-1", "group_name": "Lab Group", "stage": "applicant", "stage_since": "2026-12-10",
         "status": "active", "status_since": None, "next_deadline": {"kind": "talk", "due_on": "2027-01-10"}}
     assert rows["Activist"]["next_deadline"] == {"kind": "assessment", "due_on": "2026-07-05"}  # overdue: soonest

@@ -8,13 +8,13 @@ import datetime as dt
 
 import pytest
 
-from members_builders import TODAY, make_id_number, register
-from services.members import commands, queries
+from members_builders import TODAY, register, register_handled
+from services.members import queries
 from services.members.history import history_breaches
 from services.members.rules import RULE_SETS, RULES
 from shared.errors import InvalidInput, RuleViolation
 from stage_history import history
-from unit.orgs_feed import org_event, to_members
+from unit.orgs_feed import deliver_district_tree, to_members
 
 D = dt.date
 BIRTH = D(1995, 5, 4)
@@ -122,27 +122,14 @@ def test_every_earlier_step_needs_its_date():
 
 @pytest.fixture
 def tree(db):
-    deliver = to_members(db)
-    deliver(org_event("orgs.org_created", "committee-1", 1))
-    deliver(org_event("orgs.org_created", "general-1", 1, kind="general_branch", parent_id="committee-1",
-                      name="General Branch"))
-    deliver(org_event("orgs.branch_founded", "branch-1", 1, parent_id="general-1"))
-    deliver(org_event("orgs.branch_founded", "branch-2", 1, parent_id="committee-1", name="Other Branch"))
-    deliver(org_event("orgs.org_created", "committee-2", 1, name="Hill Committee"))
-    deliver(org_event("orgs.branch_founded", "branch-3", 1, parent_id="committee-2", name="Hill Branch"))
-
-
-def _register(run, seq, org_id, **fields):
-    return run(commands.register_member, today=TODAY, name=f"Member {seq}", gender="male", birth_date=BIRTH,
-               ethnicity="Han", education="Master", employer="Nano Tech Co.", id_number=make_id_number(BIRTH, seq),
-               phone="13812345678", org_id=org_id, stage="full", **fields)
+    deliver_district_tree(to_members(db))
 
 
 def test_the_exception_is_on_the_member_and_in_the_lists_of_every_org_above(run, read, tree):
-    deep = _register(run, "201", "branch-1", legacy_exception=EXCEPTION, **BROKEN)
-    near = _register(run, "202", "branch-2", legacy_exception={"reason": "原始档案"}, **BROKEN)
-    elsewhere = _register(run, "203", "branch-3", legacy_exception={"reason": "原始档案"}, **BROKEN)
-    _register(run, "204", "branch-1", **history("full", full_on=D(2020, 7, 1)))
+    deep = register_handled(run, "201", "branch-1", legacy_exception=EXCEPTION, **BROKEN)
+    near = register_handled(run, "202", "branch-2", legacy_exception={"reason": "原始档案"}, **BROKEN)
+    elsewhere = register_handled(run, "203", "branch-3", legacy_exception={"reason": "原始档案"}, **BROKEN)
+    register_handled(run, "204", "branch-1")
     shown = read(queries.get_member, deep)["legacy_exception"]
     assert shown["reason"] == EXCEPTION["reason"] and shown["recorded_on"] == TODAY.isoformat()
     assert rules_of(shown["breaches"]) == ["members.pipeline.activist_period", "members.pipeline.probation_end"]

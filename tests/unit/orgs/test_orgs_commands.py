@@ -170,6 +170,21 @@ def test_founding_requests_are_listed_by_parent_and_state(run, read, root):
         {"Branch 2": True, "Branch 3": False, "Branch 4": False}
 
 
+def test_a_committee_sees_the_founding_requests_of_its_whole_subtree(run, read, root):
+    general = run(commands.create_org, today=TODAY, name="General Branch", kind="general_branch", parent_id=root)
+    other = run(commands.create_org, today=TODAY, name="Hill Committee", kind="committee")
+    to_root = request_branch(run, root, name="Branch R")
+    to_general = request_branch(run, general, name="Branch G")
+    request_branch(run, other, name="Branch O")
+
+    def ids(org_id, **scope):
+        return sorted(r["id"] for r in read(queries.list_founding_requests, org_id, None, 50, 0, TODAY,
+                                            **scope)["items"])
+    assert ids(root) == sorted([to_root, to_general]) and ids(general) == [to_general]
+    assert ids(root, scope="org") == [to_root], "addressed to the committee itself"
+    assert len(ids(root)) == len(ids(root, scope="org")) + len(ids(general))
+
+
 def test_a_founding_request_for_an_unknown_parent_is_not_found(run):
     with pytest.raises(NotFound) as missing:
         request_branch(run, "nope")

@@ -65,7 +65,7 @@ def test_request_get_and_lists(call, members):
     call("list_org_transfers", "GET", "/api/v1/orgs/o-1/transfers", query={"state": "letter_expired",
                                                                             "side": "receiving"}, org_id="o-1")
     members.list_org_transfers.assert_called_once_with("o-1", state="letter_expired", side="receiving", limit=50,
-                                                       offset=0)
+                                                       offset=0, scope="subtree")
     call("list_member_transfers", "GET", "/api/v1/members/m-1/transfers", query={"limit": "5"}, member_id="m-1")
     members.list_member_transfers.assert_called_once_with("m-1", limit=5, offset=0)
     members.sweep_transfers.return_value = {"as_of": "2024-03-01"}

@@ -109,6 +109,28 @@ def test_lists_per_organisation_side_state_and_member(run, read, tree):
         read(transfer_queries.list_member_transfers, "no-such-member", today=TODAY)
 
 
+def test_a_committee_lists_the_transfers_of_its_whole_subtree(run, read, deliver, tree):
+    """A branch two levels down (under a general branch) is in its committee's
+    list by default; with scope=org, only the branches directly under it.
+    Each side's total is the sum over the branches."""
+    deliver(org_event("orgs.org_created", "general-2", name="General Branch", kind="general_branch",
+                      parent_id="committee-2"))
+    deliver(org_event("orgs.branch_founded", "branch-d", name="Deep Branch", parent_id="general-2"))
+    into_deep = request(run, register(run, "111"), to_org_id="branch-d")
+    into_b = request(run, register(run, "112"), to_org_id="branch-b")
+
+    def page(org_id, **filters):
+        return read(transfer_queries.list_org_transfers, org_id, today=TODAY, **filters)
+
+    receiving = page("committee-2", side="receiving")
+    assert sorted(t["id"] for t in receiving["items"]) == sorted([into_deep, into_b])
+    assert receiving["total"] == sum(page(org_id, side="receiving")["total"] for org_id in ("branch-b", "branch-c",
+                                                                                           "branch-d"))
+    assert [t["id"] for t in page("general-2")["items"]] == [into_deep]
+    assert [t["id"] for t in page("committee-2", side="receiving", scope="org")["items"]] == [into_b]
+    assert page("committee-1", side="sending")["total"] == 2 and page("committee-1", side="receiving")["total"] == 0
+
+
 def test_one_open_transfer_per_member_and_closing_frees_the_member(run, read, tree):
     member_id = register(run)
     first = request(run, member_id)

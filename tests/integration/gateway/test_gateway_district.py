@@ -1,0 +1,123 @@
+"""District staff see their district (issue 14, items 5 and 6), over HTTP on
+the whole platform (real nameko containers, RabbitMQ, PostgreSQL): the root
+committee's members, transfers, pipeline deadlines, founding requests and
+arrears hold the whole subtree, their totals the sums over the branches; a
+party group lists the members naming it; search finds by name and by ID
+number within the caller's scope and nothing outside it."""
+import datetime as dt
+
+import pytest
+
+from access_helpers import as_role
+from services.demo_members import id_number
+from stage_history import history_json
+
+pytestmark = pytest.mark.integration
+
+TODAY = dt.date.today()
+UNIT = {"name": "纳米科技有限公司", "unit_type": "enterprise"}
+
+
+def org(platform, name, kind, parent_id=None):
+    body = {"name": name, "kind": kind, "parent_id": parent_id}
+    if kind == "branch":
+        body.update(unit=UNIT, full_members=5)
+    return platform.call("POST", "/api/v1/orgs", 201, json=body).json()["id"]
+
+
+def person(org_id, sequence, name, stage="full", **extra):
+    birth = dt.date(1990, 3, 7)
+    dates = history_json("full", full_on="2016-07-01") if stage == "full" else \
+        {"applied_on": (TODAY - dt.timedelta(days=3)).isoformat()}
+    return {"name": name, "gender": "female", "birth_date": birth.isoformat(), "ethnicity": "汉族",
+            "education": "本科", "employer": "纳米科技有限公司", "id_number": id_number("320506", birth, sequence),
+            "phone": f"139{sequence:08d}", "org_id": org_id, "stage": stage, **dates, **extra}
+
+
+@pytest.fixture
+def district(platform):
+    """Committee C: general branch G (branch B1, with party group P), branch B2;
+    committee H: branch B3. Members in each; a transfer out of B1; an
+    applicant in B2; a founding request to G; dues owed in B1 and B3."""
+    c = org(platform, "独墅湖党工委", "committee")
+    g = org(platform, "科教创新区党总支", "general_branch", c)
+    b1, b2 = org(platform, "纳米科技党支部", "branch", g), org(platform, "生物医药党支部", "branch", c)
+    p = org(platform, "研发党小组", "group", b1)
+    h = org(platform, "月亮湾党工委", "committee")
+    b3 = org(platform, "芯片设计党支部", "branch", h)
+    add = lambda body: platform.until("POST", "/api/v1/members", 201, json=body)
+    m = {"王芳": add(person(b1, 1, "王芳", group_id=p)), "李强": add(person(b1, 2, "李强", group_id=p)),
+         "张伟": add(person(b1, 3, "张伟")), "赵敏": add(person(b2, 4, "赵敏")),
+         "钱丽": add(person(b2, 5, "钱丽", stage="applicant")), "王明": add(person(b3, 6, "王明"))}
+    m = {name: member["id"] for name, member in m.items()}
+    platform.until("POST", "/api/v1/transfers", 201, json={
+        "member_id": m["张伟"], "to_org_id": b3, "scope": "elsewhere", "grounds": "employer_change"})
+    platform.call("POST", f"/api/v1/orgs/{g}/founding-requests", 201, json={
+        "proposed_name": "量子实验室党支部", "unit": {"name": "量子实验室", "unit_type": "research_institute"},
+        "full_members": 3, "founding_members": [{"name": n} for n in ("甲", "乙", "丙")],
+        "proposed_committee": [{"role": "secretary", "name": "甲"}]})
+    for name in ("王芳", "赵敏", "王明"):
+        platform.until("PUT", f"/api/v1/members/{m[name]}/dues-base", 200, json={
+            "category": "employed", "base": "6800.00", "effective_month": f"{TODAY:%Y-%m}"})
+    return {"C": c, "G": g, "B1": b1, "B2": b2, "P": p, "H": h, "B3": b3, "members": m}
+
+
+def get(platform, path, **params):
+    return platform.call("GET", path, 200, params=params).json()
+
+
+def test_the_root_committee_lists_its_whole_subtree_with_the_branches_totals(platform, district):
+    d, branches = district, (district["B1"], district["B2"])
+    listed = lambda org_id, **q: get(platform, f"/api/v1/orgs/{org_id}/members", **q)
+    root = listed(d["C"])
+    assert root["total"] == sum(listed(b)["total"] for b in branches) == 5
+    assert {row["org_id"] for row in root["items"]} == set(branches)
+    assert listed(d["C"], scope="org")["total"] == 0
+    assert sorted(row["name"] for row in listed(d["P"])["items"]) == ["李强", "王芳"], "the party group's members"
+
+    sending = lambda org_id: get(platform, f"/api/v1/orgs/{org_id}/transfers", side="sending")["total"]
+    assert sending(d["C"]) == sending(d["B1"]) + sending(d["B2"]) == 1
+    receiving = get(platform, f"/api/v1/orgs/{d['H']}/transfers", side="receiving")
+    assert [t["member_id"] for t in receiving["items"]] == [d["members"]["张伟"]]
+
+    due = lambda org_id: {(i["member_id"], i["kind"]) for i in get(platform, f"/api/v1/orgs/{org_id}/pipeline/due")
+                          ["due"]}
+    assert due(d["C"]) == due(d["B1"]) | due(d["B2"]) and (d["members"]["钱丽"], "talk") in due(d["C"])
+
+    requests_to = lambda org_id, **q: get(platform, f"/api/v1/orgs/{org_id}/founding-requests", **q)["total"]
+    assert requests_to(d["C"]) == 1 and requests_to(d["C"], scope="org") == 0
+
+    arrears = lambda org_id: platform.until("GET", f"/api/v1/orgs/{org_id}/arrears", 200)
+    root_arrears = arrears(d["C"])
+    assert root_arrears["total"] == arrears(d["B1"])["total"] + arrears(d["B2"])["total"] == 2
+    assert {row["member_id"] for row in root_arrears["items"]} == {d["members"]["王芳"], d["members"]["赵敏"]}
+    assert root_arrears["outstanding"] == "204.00", "two members at 102.00 this month"
+
+
+def test_search_by_name_and_id_number_within_the_callers_scope(platform, district):
+    d = district
+    names = lambda q, headers=None: sorted(row["name"] for row in platform.call(
+        "GET", "/api/v1/members", 200, params={"q": q}, headers=headers).json()["items"])
+    assert names("王") == ["王明", "王芳"]
+    lake, hill = as_role("org_admin", d["C"], "lake"), as_role("org_admin", d["B3"], "hill")
+    assert names("王", lake) == ["王芳"] and names("王", hill) == ["王明"]
+    wang_fang = id_number("320506", dt.date(1990, 3, 7), 1)
+    assert names(wang_fang) == ["王芳"] and names(wang_fang, lake) == ["王芳"]
+    assert names(wang_fang, hill) == [], "nothing outside the caller's scope"
+    assert names(wang_fang, as_role("auditor")) == [], "an auditor finds by name only"
+    assert names("13900000006", hill) == ["王明"]
+    outside = platform.call("GET", "/api/v1/members", 403, params={"q": "王", "org_id": d["C"]}, headers=hill)
+    assert outside.json()["error"]["code"] == "forbidden"
+    assert platform.call("GET", "/api/v1/members", 403, params={"q": "王"},
+                         headers=as_role("member", member_id=d["members"]["王明"])).status_code == 403
+    missing = platform.call("GET", "/api/v1/members", 400, params={}).json()["error"]
+    assert "q" in missing["fields"]
+
+
+def test_a_district_admin_runs_the_arrears_check_and_sees_the_flags(platform, district):
+    last_month = (TODAY.replace(day=1) - dt.timedelta(days=1)).strftime("%Y-%m")
+    run = platform.call("POST", "/api/v1/dues/arrears-check", 200, json={"as_of_month": last_month}).json()
+    assert run["as_of_month"] == last_month and run["flagged"] == [] and run["flags"] == []
+    refused = platform.call("POST", "/api/v1/dues/arrears-check", 403, json={},
+                            headers=as_role("org_admin", district["C"], "lake"))
+    assert refused.json()["error"]["code"] == "forbidden"
