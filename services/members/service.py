@@ -21,7 +21,8 @@ from shared.rpc_io import identifier as _id, out as _out, today as _today, valid
 # The transfer mixin is reached through its module: `nameko run` takes every
 # class with entrypoints found in this module's namespace for a service.
 from . import commands, org_replica, personal, projections, queries, tables
-from .transfers import projections as transfer_projections, service as transfer_service, tables as transfer_tables
+from .transfers import projections as transfer_projections, serials, service as transfer_service  # noqa: F401 (serials: its table)
+from .transfers import tables as transfer_tables
 from .vault import Vault, VaultMisconfigured
 
 

@@ -92,7 +92,12 @@ class _Step(TransferState):
 
 
 class _Letter(_Step):
+    """v2: the letter's ``serial`` in its issuer's numbering (``issuer_id``:
+    the committee above the sending branch), per year."""
+    event_version = 2
     number = fields.Integer(required=True)
+    serial = _text()
+    issuer_id = _id(allow_none=True)
     reference = _text()
     issued_on = _date()
     valid_until = _date()
@@ -101,6 +106,11 @@ class _Letter(_Step):
     dues_outstanding = _text()
     dues_settled = fields.Boolean(required=True, allow_none=True)
     dues_source = fields.String(required=True, validate=validate.OneOf(DUES_SOURCES))
+
+    @staticmethod
+    def upcast_v1_v2(payload: dict) -> dict:
+        """A letter issued before serials: none (it was numbered per transfer only)."""
+        return {**payload, "serial": None, "issuer_id": None}
 
 
 @catalog.register

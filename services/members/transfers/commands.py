@@ -21,6 +21,7 @@ from .checks import dues_on_letter
 from .domain import Transfer
 from .member import TransferringMember
 from .rules import transfer_rules_in_force
+from .serials import next_letter_serial
 
 MEMBER_GONE = "the member is no longer a member ({status})"
 RECEIVING_GONE = "the receiving branch {org_id} is no longer active"
@@ -122,14 +123,16 @@ def issue_letter(uow, transfer: Transfer, *, today, clearance=None, issued_on=No
     """``clearance``: what the dues service answered (None if it could not)."""
     on = issued_on or today
     transfer.issue_letter(transfer_rules_in_force(on), today=today, issued_on=on,
-                          dues=dues_on_letter(clearance, dues_paid_up_to), **letter)
+                          dues=dues_on_letter(clearance, dues_paid_up_to),
+                          serial=lambda issuer, year: next_letter_serial(uow.conn, issuer, year), **letter)
 
 
 def reissue_letter(uow, transfer: Transfer, *, today, clearance=None, issued_on=None, dues_paid_up_to=None,
                    **letter):
     on = issued_on or today
     transfer.reissue_letter(transfer_rules_in_force(on), today=today, issued_on=on,
-                            dues=dues_on_letter(clearance, dues_paid_up_to), **letter)
+                            dues=dues_on_letter(clearance, dues_paid_up_to),
+                            serial=lambda issuer, year: next_letter_serial(uow.conn, issuer, year), **letter)
 
 
 # ---- the receiving side -------------------------------------------------------------------

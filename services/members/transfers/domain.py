@@ -50,7 +50,7 @@ class Transfer(Aggregate):
     def __init__(self, aggregate_id):
         super().__init__(aggregate_id)
         self.state = None
-        self.member_id = self.from_org_id = self.to_org_id = None
+        self.member_id = self.from_org_id = self.to_org_id = self.from_parent_id = None
         self.to_group_id = self.placed_group_id = None
         self.scope = self.grounds = self.reason = None
         self.requested_on = self.accepted_on = self.reported_on = None
@@ -116,7 +116,7 @@ class Transfer(Aggregate):
     @when(TransferRequested)
     def when_requested(self, p):
         self.to_group_id, self.scope, self.grounds = p["to_group_id"], p["scope"], p["grounds"]
-        self.reason = p["reason"]
+        self.reason, self.from_parent_id = p["reason"], p["from_parent_id"]
         self.requested_on = self.last_on = p["requested_on"]
 
     def approve(self, *, today, approved_on, decided_by=None, note=None):
@@ -204,19 +204,37 @@ class Transfer(Aggregate):
                                 f"{earliest.isoformat()} to {latest.isoformat()} (at most "
                                 f"{rules.letter_max_months} months); {valid_until.isoformat()} is not",
                                 {"valid_until": valid_until.isoformat()})
+        if dues["dues_settled"] is False and not rules.letter_with_arrears:
+            raise RuleViolation("members.transfer.dues_outstanding",
+                                f"the member owes {dues['dues_outstanding']} yuan of dues (paid up to "
+                                f"{dues['dues_paid_up_to'] or 'none'}); under the {rules.version} rules a letter "
+                                "is issued once they are settled or waived",
+                                {"dues_outstanding": dues["dues_outstanding"],
+                                 "dues_paid_up_to": dues["dues_paid_up_to"]})
         number = (self.letter or {}).get("number", 0) + 1
         return {"number": number, "reference": reference or None, "issued_on": on, "valid_until": valid_until,
                 "rules_version": rules.version, **dues, "decided_by": decided_by, "note": note}
 
+    @property
+    def letter_issuer(self) -> str:
+        """Whose numbering the letter's serial is in: the committee above the sending branch."""
+        return self.from_parent_id or self.from_org_id
+
     def issue_letter(self, rules: TransferRules, *, today, issued_on, valid_until=None, reference=None,
-                     dues: dict, decided_by=None, note=None):
-        """``dues``: from ``dues_on_letter``."""
+                     dues: dict, serial=None, decided_by=None, note=None):
+        """``dues``: from ``dues_on_letter``; ``serial``: a callable giving the
+        next serial of ``letter_issuer`` for the year (asked only once the
+        letter may be issued)."""
         self.require_state("approved", "given a letter")
-        self._emit(LetterIssued, "letter_issued",
-                   **self._letter_facts(rules, today, issued_on, valid_until, reference, dues, decided_by, note))
+        facts = self._letter_facts(rules, today, issued_on, valid_until, reference, dues, decided_by, note)
+        self._emit(LetterIssued, "letter_issued", **facts, **self._serial(serial, facts["issued_on"]))
+
+    def _serial(self, serial, issued_on) -> dict:
+        return {"serial": serial(self.letter_issuer, issued_on.year) if serial else None,
+                "issuer_id": self.letter_issuer}
 
     def reissue_letter(self, rules: TransferRules, *, today, issued_on, valid_until=None, reference=None,
-                       dues: dict, decided_by=None, note=None):
+                       dues: dict, serial=None, decided_by=None, note=None):
         """A new letter for an expired one (recording the expiry first if the
         sweep has not yet)."""
         if self.state == "letter_issued" and self.letter_expired_on(issued_on):
@@ -226,8 +244,8 @@ class Transfer(Aggregate):
                            f"{self.letter['valid_until'].isoformat()}; only an expired letter is reissued",
                            {"state": self.state})
         self.require_state("letter_expired", "given a new letter")
-        self._emit(LetterReissued, "letter_issued",
-                   **self._letter_facts(rules, today, issued_on, valid_until, reference, dues, decided_by, note))
+        facts = self._letter_facts(rules, today, issued_on, valid_until, reference, dues, decided_by, note)
+        self._emit(LetterReissued, "letter_issued", **facts, **self._serial(serial, facts["issued_on"]))
 
     @when(LetterIssued, LetterReissued)
     def when_letter_issued(self, p):

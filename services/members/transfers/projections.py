@@ -35,6 +35,8 @@ transfers = Table(
     Column("approved_on", Date),
     Column("returned_reason", Text),
     Column("letter_number", Integer),
+    Column("letter_serial", String(20)),
+    Column("letter_issuer_id", String(64)),
     Column("letter_reference", String(100)),
     Column("issued_on", Date),
     Column("valid_until", Date),
@@ -66,7 +68,8 @@ def _requested(e: Envelope) -> dict:
 
 def _letter(e: Envelope) -> dict:
     p = e.payload
-    return {"letter_number": p["number"], "letter_reference": p["reference"], "issued_on": p["issued_on"],
+    return {"letter_number": p["number"], "letter_serial": p["serial"], "letter_issuer_id": p["issuer_id"],
+            "letter_reference": p["reference"], "issued_on": p["issued_on"],
             "valid_until": p["valid_until"], "letter_rules_version": p["rules_version"],
             "dues_paid_up_to": p["dues_paid_up_to"], "dues_outstanding": p["dues_outstanding"],
             "dues_settled": p["dues_settled"], "dues_source": p["dues_source"]}
@@ -116,7 +119,8 @@ def _changed(changes):
     return handler
 
 
-TRANSFERS = ReadModel("transfers", tables=(transfers,), version=1, handlers={
+# v2: the letter's serial and issuer
+TRANSFERS = ReadModel("transfers", tables=(transfers,), version=2, handlers={
     TransferRequested: _requested_row, **{cls: _changed(changes) for cls, changes in CHANGES.items()}})
 
 project = TRANSFERS.apply

@@ -34,12 +34,13 @@ def transfer_dict(row, today: dt.date) -> dict:
     t = dict(row._mapping)
     letter = None
     if t["letter_number"] is not None:
-        letter = {"number": t["letter_number"], "reference": t["letter_reference"], "issued_on": t["issued_on"],
+        letter = {"number": t["letter_number"], "serial": t["letter_serial"], "issuer_id": t["letter_issuer_id"],
+                  "reference": t["letter_reference"], "issued_on": t["issued_on"],
                   "valid_until": t["valid_until"], "rules_version": t["letter_rules_version"],
                   "expired": t["state"] == "letter_expired" or (t["state"] == "letter_issued"
                                                                 and today > t["valid_until"]),
                   "dues": {name: t[f"dues_{name}"] for name in DUES}}
-    for column in ("letter_number", "letter_reference", "issued_on", "valid_until", "letter_rules_version",
+    for column in ("letter_number", "letter_serial", "letter_issuer_id", "letter_reference", "issued_on", "valid_until", "letter_rules_version",
                    "from_parent_id", "to_parent_id", "from_group_id", "updated_at", *(f"dues_{n}" for n in DUES)):
         t.pop(column)
     t["letter"] = letter

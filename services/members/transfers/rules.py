@@ -1,5 +1,6 @@
 """Versioned rule data of transfers (docs/domain.md §3): how long a transfer
-letter is valid, and how long the member has to report in.
+letter is valid, whether it may be issued with dues owed, and how long the
+member has to report in.
 
 A revision is a new ``TransferRules`` appended to ``RULE_SETS`` with its
 ``effective_from``; a letter is judged by the set in force on the day it is
@@ -29,6 +30,9 @@ class TransferRules:
     report_in_days: int
     """After the receiving side accepts, the member reports in within this
     many days; past it the transfer is flagged (an alert, not a block)."""
+    letter_with_arrears: bool
+    """False: a letter is refused while the dues service says dues are owed
+    (settle or waive them first); True: it is issued and prints the arrears."""
 
     def default_valid_until(self, issued_on: dt.date, scope: str) -> dt.date:
         return issued_on + dt.timedelta(days=self.letter_days[scope])
@@ -51,6 +55,7 @@ RULE_SETS: tuple[TransferRules, ...] = (
         letter_min_days=1,
         letter_max_months=3,
         report_in_days=30,
+        letter_with_arrears=False,  # dues are settled before the relationship leaves the branch
     ),
 )
 

@@ -19,6 +19,10 @@ class LetterDuesOut(Schema):
 
 class LetterOut(Schema):
     number = fields.Integer(metadata=_describe("1 for the first letter, 2 after a reissue..."))
+    serial = fields.String(allow_none=True, metadata=_describe(
+        "the letter's number in its issuer's sequence for the year; null for a letter issued before serials",
+        "2026-0012"))
+    issuer_id = fields.String(allow_none=True, metadata=_describe("the committee whose sequence it is"))
     reference = fields.String(allow_none=True)
     issued_on = Date()
     valid_until = Date()

@@ -2,7 +2,7 @@
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from ...vocabulary import GROUNDS, SCOPES, SIDES, TRANSFER_STATES
-from ..common import ID, MONTH, PageIn, ScopedPageIn, Text, date_field as _date, describe as _describe, text_field as _text
+from ..common import ID, MONTH, ScopedPageIn, Text, date_field as _date, describe as _describe, text_field as _text
 
 __all__ = [
     "AcceptTransferIn", "ApproveTransferIn", "CompleteTransferIn", "IssueLetterIn", "ReissueLetterIn",

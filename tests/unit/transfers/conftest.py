@@ -1,7 +1,7 @@
 import pytest
 
 from services.members import org_replica, personal, projections, tables  # noqa: F401 (their tables join the metadata)
-from services.members.transfers import projections as transfer_projections, tables as transfer_tables
+from services.members.transfers import projections as transfer_projections, serials, tables as transfer_tables  # noqa: F401
 from unit.orgs_feed import org_event, to_members
 from unit.unit_kernel import kernel_fixtures
 

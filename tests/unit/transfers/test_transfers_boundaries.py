@@ -6,13 +6,12 @@ import datetime as dt
 
 import pytest
 
-from services.members import commands as member_commands
 from services.members.transfers import commands as commands
 from services.members.transfers import queries as transfer_queries
 from services.members.checks import OrgView
 from services.members.transfers.rules import RULE_SETS, transfer_rules_in_force
 from shared.errors import InvalidInput, RuleViolation
-from transfers_builders import BRANCH_A, register_full, BRANCH_B, DAY, ON, TODAY, in_state, make_id_number, request, rules
+from transfers_builders import BRANCH_A, BRANCH_B, DAY, ON, TODAY, in_state, register_full, request, rules
 from unit.orgs_feed import org_event
 
 D = dt.date

@@ -3,6 +3,7 @@ SQLite event store: both streams saved in one transaction, the member's
 branch flipping only at completion, one open transfer per member, the
 sweep with an explicit day, compensation when the receiving branch is
 dissolved, redelivered events changing nothing."""
+import dataclasses
 import datetime as dt
 
 import pytest
@@ -15,9 +16,10 @@ from services.members.projections import MEMBERS, members
 from shared import codec
 from shared.catalog import catalog
 from shared.envelope import Envelope
+from services.members.transfers.rules import transfer_rules_in_force
 from shared.errors import Conflict, NotFound, RuleViolation
 from shared.tables import events, inbox, outbox
-from transfers_builders import DAY, make_id_number, register_full
+from transfers_builders import DAY, register_full
 from unit.orgs_feed import org_event
 
 TODAY = dt.date.today()
@@ -264,3 +266,48 @@ def test_a_member_with_an_open_or_completed_transfer_still_takes_member_commands
         reason="no reply since March")
     row = member_row(read, member_id)
     assert (row.org_id, row.status) == ("branch-b", "lost_contact")
+
+
+# ---- the letter: dues owed, serials -----------------------------------------------------------
+
+OWING = {"member_id": "m", "org_id": "branch-a", "paid_up_to": "2026-05", "outstanding": "208.54",
+         "owed_months": [{"month": "2026-06", "amount": "34.76"}], "settled": False}
+
+
+def test_a_letter_is_refused_while_dues_are_owed_naming_what_is_owed(run, read, store, tree):
+    transfer_id = request(run, register(run, "121"))
+    step(run, transfer_id, "approve")
+    with pytest.raises(RuleViolation) as refused:
+        step(run, transfer_id, "issue-letter", clearance=OWING)
+    assert refused.value.rule == "members.transfer.dues_outstanding"
+    assert refused.value.fields == {"dues_outstanding": "208.54", "dues_paid_up_to": "2026-05"}
+    assert "208.54" in refused.value.message
+    assert read(transfer_queries.get_transfer, store, transfer_id, TODAY)["state"] == "approved"
+    settled = {**OWING, "outstanding": "0.00", "owed_months": [], "settled": True, "paid_up_to": "2026-06"}
+    step(run, transfer_id, "issue-letter", clearance=settled)
+    assert read(transfer_queries.get_transfer, store, transfer_id, TODAY)["letter"]["dues"]["settled"] is True
+
+
+def test_a_rule_set_that_allows_it_issues_the_letter_with_the_arrears_on_it(run, read, store, tree, monkeypatch):
+    lenient = dataclasses.replace(transfer_rules_in_force(TODAY), version="lenient-test", letter_with_arrears=True)
+    monkeypatch.setattr(commands, "transfer_rules_in_force", lambda on: lenient)
+    transfer_id = request(run, register(run, "122"))
+    step(run, transfer_id, "approve")
+    step(run, transfer_id, "issue-letter", clearance=OWING)
+    letter = read(transfer_queries.get_transfer, store, transfer_id, TODAY)["letter"]
+    assert (letter["rules_version"], letter["dues"]["outstanding"], letter["dues"]["settled"]) == \
+        ("lenient-test", "208.54", False)
+
+
+def test_letters_are_numbered_per_issuing_committee_and_year(run, read, store, tree):
+    def letter(seq, org_id="branch-a"):
+        transfer_id = request(run, register(run, seq, org_id=org_id), to_org_id="branch-c")
+        step(run, transfer_id, "approve")
+        step(run, transfer_id, "issue-letter")
+        return read(transfer_queries.get_transfer, store, transfer_id, TODAY)["letter"]
+    year = TODAY.year
+    first, second = letter("131"), letter("132")
+    assert (first["serial"], second["serial"]) == (f"{year}-0001", f"{year}-0002")
+    assert first["issuer_id"] == "committee-1"
+    other = letter("133", org_id="branch-b")
+    assert (other["serial"], other["issuer_id"]) == (f"{year}-0001", "committee-2")

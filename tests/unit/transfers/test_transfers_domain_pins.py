@@ -79,6 +79,7 @@ def test_every_step_records_its_date_who_decided_and_the_note():
         valid_until=ON["issued"] + 10 * DAY,
         reference="Su-2027-001",
         dues=DUES,
+        serial=lambda issuer, year: f"{issuer}:{year}-0007",
         decided_by=BY,
         note="by hand",
     )
@@ -86,6 +87,8 @@ def test_every_step_records_its_date_who_decided_and_the_note():
         "transfers.letter_issued",
         {
             **sides("letter_issued"),
+            "serial": "committee-1:2027-0007",
+            "issuer_id": "committee-1",
             "number": 1,
             "reference": "Su-2027-001",
             "issued_on": ON["issued"],
@@ -639,7 +642,7 @@ def test_a_reissued_letter_records_its_validity_who_decided_and_the_note():
     assert last(t) == ("transfers.letter_reissued", {
         **sides("letter_issued"), "number": 2, "reference": "R2", "issued_on": issued,
         "valid_until": issued + 20 * DAY, "rules_version": rules().version, **DUES, "decided_by": BY,
-        "note": "the first one expired"})
+        "note": "the first one expired", "serial": None, "issuer_id": "committee-1"})
 
 
 def test_an_unknown_receiving_branch_is_named_at_the_request_and_at_the_report_in():
