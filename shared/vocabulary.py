@@ -76,3 +76,12 @@ REDUCTION_KINDS = ("reduced", "waived")
 REDUCTION_STATES = ("requested", "approved", "rejected")
 MONTH_STATES = ("paid", "unpaid", "waived", "excused", "unassessed", "not_due")
 MAX_MONTHS = 24
+
+
+# ---- Chinese labels for people (documents; the web app's table builds on these) ----
+
+STAGE_LABELS = {"applicant": "入党申请人", "activist": "入党积极分子", "candidate": "发展对象",
+                "probationary": "中共预备党员", "full": "中共正式党员"}
+GENDER_LABELS = {"male": "男", "female": "女"}
+GROUND_LABELS = {"employer_change": "工作调动", "residence_change": "居住地变更", "long_absence": "外出时间较长",
+                 "other": "其他原因"}

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 
 import eventlet
 from marshmallow import ValidationError
+from werkzeug.wrappers import Response
 
 from shared.errors import InvalidInput
 from shared.idempotency import MAX_KEY_LENGTH
@@ -53,6 +54,9 @@ class Route:
     description: str | None = None
     errors: tuple[int, ...] = ()
     """Statuses the route answers beyond those its shape implies (openapi.py), e.g. a sign-in's 401 and 429."""
+    media: str | None = None
+    """A document's media type (``application/pdf``) where the answer is not JSON: the handler returns
+    a werkzeug ``Response``."""
 
     @property
     def methods(self):
@@ -60,7 +64,7 @@ class Route:
 
 
 def api(method, path, *, summary, tag, body=None, query=None, response=None, many=False, status=200,
-        example=None, description=None, errors=()):
+        example=None, description=None, errors=(), media=None):
     """An ``@http`` entrypoint speaking JSON; see the module docstring.
 
     The handler is called as ``fn(self, **path_values, [data=body], **query,
@@ -71,7 +75,7 @@ def api(method, path, *, summary, tag, body=None, query=None, response=None, man
     ``policy.POLICY``, checked before the body is validated or the handler runs.
     """
     route = Route(method, path, summary, tag, body, query, response, many, status, example, description,
-                  tuple(errors))
+                  tuple(errors), media)
     body_schema = body() if body is not None else None
     query_schema = query() if query is not None else None
     rule = policy.POLICY.get(policy.route_key(method, path))  # check_routes refuses a gateway without one
@@ -113,6 +117,9 @@ def api(method, path, *, summary, tag, body=None, query=None, response=None, man
                 with eventlet.Timeout(config_seconds(self, "GATEWAY_RPC_TIMEOUT", DEFAULT_RPC_TIMEOUT),
                                       RpcTimedOut):
                     result = fn(self, **kwargs)
+                if isinstance(result, Response):  # a document (``media``)
+                    result.headers.update(headers)
+                    return result
                 return json_response(result, status, headers)
             except Exception as exc:  # every failure becomes a JSON error
                 return response_for_exception(exc, f"{request.method} {path}", correlation, headers)

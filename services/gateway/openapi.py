@@ -153,6 +153,9 @@ def _operation(op_id, route) -> dict:
     if route.many:
         schema = {"type": "array", "items": schema}
     success = {"description": route.summary, "content": {"application/json": {"schema": schema}}}
+    if route.media:
+        success = {"description": route.summary,
+                   "content": {route.media: {"schema": {"type": "string", "format": "binary"}}}}
     operation = {
         "operationId": op_id, "tags": [route.tag], "summary": route.summary,
         "parameters": ["CorrelationId"],

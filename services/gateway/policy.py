@@ -327,6 +327,7 @@ POLICY = {
     # transfers: the sending side approves and issues, the receiving side accepts
     f"POST {V1}/transfers": write(Member("member_id", source="body"), self_service=True),
     f"GET {T}": read(Transfer(), self_service=True),
+    f"GET {T}/letter.pdf": read(Transfer(), self_service=True),
     f"GET {O}/transfers": read(Org()),
     f"GET {M}/transfers": read(Member(), self_service=True),
     f"POST {V1}/transfers/sweep": write(District()),

@@ -5,10 +5,12 @@ lists per organisation (sending or receiving side) and per member. A mixin of
 ``GatewayService``; each handler only calls the members service (``api`` in
 http.py does the rest)."""
 from nameko.rpc import RpcProxy
+from werkzeug.wrappers import Response
 
 from shared.contracts import transfers as c
 
 from .http import V1, api
+from .letter_pdf import render_letter
 
 TRANSFERS = V1 + "/transfers"
 TRANSFER = TRANSFERS + "/<transfer_id>"
@@ -47,6 +49,16 @@ class TransfersApi:
          response=c.TransferOut)
     def get_transfer(self, transfer_id):
         return self.members.get_transfer(transfer_id)
+
+    @api("GET", TRANSFER + "/letter.pdf", tag="transfers", media="application/pdf",
+         summary="The transfer letter as issued, printable (PDF, in Chinese), with its receipt slip",
+         description="The serial in the issuing committee's sequence for the year, both organisations, the "
+                     "member, the validity and the month dues are paid up to. 409 before a letter is issued.")
+    def transfer_letter_pdf(self, transfer_id):
+        letter = self.members.transfer_letter(transfer_id)
+        name = f"transfer-letter-{letter.get('serial') or letter['number']}.pdf"
+        return Response(render_letter(letter), content_type="application/pdf",
+                        headers={"Content-Disposition": f'inline; filename="{name}"', "Cache-Control": "no-store"})
 
     @api("GET", V1 + "/orgs/<org_id>/transfers", tag="transfers",
          summary="Transfers out of (sending) or into (receiving) an organisation's whole subtree (by default)",

@@ -9,7 +9,7 @@ from sqlalchemy.orm import aliased
 
 from shared import codec
 from shared.contracts.transfers import FINAL_TRANSFER_STATES, PENDING_TRANSFER_STATES
-from shared.errors import NotFound
+from shared.errors import Conflict, NotFound
 from shared.vocabulary import BRANCH_KINDS
 
 from ..org_replica import known_orgs, org_kind, subtree_ids
@@ -60,6 +60,27 @@ def get_transfer(conn, store, transfer_id: str, today: dt.date) -> dict:
     if row is None:
         raise NotFound(f"transfer {transfer_id} does not exist", {"id": transfer_id})
     return {**transfer_dict(row, today), "timeline": _timeline(conn, store, transfer_id)}
+
+
+def letter_document(conn, transfer_id: str, today: dt.date) -> dict:
+    """What the printed letter shows, as issued (``LetterDocumentOut``): the
+    serial, both organisations and the issuer by name, the member, the
+    validity and the dues on it. Conflict if no letter was issued."""
+    row = conn.execute(_query().where(transfers.c.id == transfer_id)).first()
+    if row is None:
+        raise NotFound(f"transfer {transfer_id} does not exist", {"id": transfer_id})
+    if row.letter_number is None:
+        raise Conflict(f"transfer {transfer_id} is {row.state}: no letter was issued", {"state": row.state})
+    member = conn.execute(select(members.c.name, members.c.gender, members.c.ethnicity, members.c.stage)
+                          .where(members.c.id == row.member_id)).first()
+    issuer = conn.execute(select(known_orgs.c.name).where(known_orgs.c.id == row.letter_issuer_id)).scalar()
+    t = transfer_dict(row, today)
+    return {"transfer_id": row.id, "state": row.state, **t["letter"], "issuer_name": issuer,
+            "from_org_name": row.from_org_name, "to_org_name": row.to_org_name, "scope": row.scope,
+            "grounds": row.grounds, "member": {"id": row.member_id, "name": member.name if member else row.member_name,
+                                               "gender": member.gender if member else None,
+                                               "ethnicity": member.ethnicity if member else None,
+                                               "stage": member.stage if member else None}}
 
 
 def _paged(conn, where, limit, offset, today) -> dict:

@@ -59,6 +59,12 @@ class TransferEntrypoints:
             return self._transfer_out(conn, _id(transfer_id))
 
     @domain_rpc
+    def transfer_letter(self, transfer_id):
+        """What the printed letter shows (the gateway renders it)."""
+        with self.kernel.db.connect() as conn:
+            return _out(contract.LetterDocumentOut, queries.letter_document(conn, _id(transfer_id), _today()))
+
+    @domain_rpc
     def transfer_step(self, transfer_id, action, data=None):
         if not isinstance(action, str) or action not in contract.TRANSFER_ACTIONS:
             shown = str(action)[:60]

@@ -6,7 +6,7 @@ from ...vocabulary import DUES_SOURCES, TRANSFER_STATES
 from ..common import Date, describe as _describe, page_of
 
 __all__ = [
-    "LetterDuesOut", "LetterOut", "SweepOut", "TimelineEntryOut", "TransferOut", "TransferPageOut",
+    "LetterDocumentOut", "LetterDuesOut", "LetterMemberOut", "LetterOut", "SweepOut", "TimelineEntryOut", "TransferOut", "TransferPageOut",
 ]
 
 
@@ -81,3 +81,23 @@ class SweepOut(Schema):
 
 
 TransferPageOut = page_of(TransferOut, "TransferPageOut")
+
+
+class LetterMemberOut(Schema):
+    id = fields.String()
+    name = fields.String()
+    gender = fields.String(allow_none=True)
+    ethnicity = fields.String(allow_none=True)
+    stage = fields.String(allow_none=True)
+
+
+class LetterDocumentOut(LetterOut):
+    """What the printed transfer letter shows, as issued."""
+    transfer_id = fields.String()
+    state = fields.String()
+    issuer_name = fields.String(allow_none=True)
+    from_org_name = fields.String(allow_none=True)
+    to_org_name = fields.String(allow_none=True)
+    scope = fields.String()
+    grounds = fields.String()
+    member = fields.Nested(LetterMemberOut)

@@ -5,8 +5,10 @@ arrears hold the whole subtree, their totals the sums over the branches; a
 party group lists the members naming it; search finds by name and by ID
 number within the caller's scope and nothing outside it."""
 import datetime as dt
+import io
 
 import pytest
+from pypdf import PdfReader
 
 from access_helpers import as_role
 from services.demo_members import id_number
@@ -121,3 +123,27 @@ def test_a_district_admin_runs_the_arrears_check_and_sees_the_flags(platform, di
     refused = platform.call("POST", "/api/v1/dues/arrears-check", 403, json={},
                             headers=as_role("org_admin", district["C"], "lake"))
     assert refused.json()["error"]["code"] == "forbidden"
+
+
+def test_a_letter_waits_for_the_dues_and_prints_as_issued(platform, district):
+    """The member owes this month: the letter is refused naming what is owed;
+    once paid, it is issued with a serial, and its PDF reads back as text."""
+    d, member = district, district["members"]["王芳"]
+    transfer = platform.until("POST", "/api/v1/transfers", 201, json={
+        "member_id": member, "to_org_id": d["B3"], "scope": "elsewhere", "grounds": "employer_change"})["id"]
+    platform.call("POST", f"/api/v1/transfers/{transfer}/approve", 200, json={})
+    refused = platform.call("POST", f"/api/v1/transfers/{transfer}/issue-letter", 422, json={}).json()["error"]
+    assert (refused["rule"], refused["fields"]["dues_outstanding"]) == ("members.transfer.dues_outstanding", "102.00")
+    assert platform.call("GET", f"/api/v1/transfers/{transfer}/letter.pdf", 409).json()["error"]["code"] == "conflict"
+    platform.call("POST", "/api/v1/dues/payments", 201, json={
+        "idempotency_key": f"letter-{member}", "member_id": member, "months": [f"{TODAY:%Y-%m}"], "amount": "102.00"})
+    letter = platform.call("POST", f"/api/v1/transfers/{transfer}/issue-letter", 200, json={}).json()["letter"]
+    assert letter["serial"] == f"{TODAY.year}-0001" and letter["dues"]["paid_up_to"] == f"{TODAY:%Y-%m}"
+    pdf = platform.call("GET", f"/api/v1/transfers/{transfer}/letter.pdf", 200)
+    assert pdf.headers["Content-Type"] == "application/pdf"
+    text = "".join(PdfReader(io.BytesIO(pdf.content)).pages[0].extract_text().split())
+    for expected in ("王芳", "纳米科技党支部", "芯片设计党支部", f"〔{TODAY.year}〕第0001号",
+                     f"党费已交到{TODAY.year}年{TODAY.month}月", "回执"):
+        assert expected in text, expected
+    outsider = as_role("org_admin", d["B2"], "other-branch")
+    platform.call("GET", f"/api/v1/transfers/{transfer}/letter.pdf", 403, headers=outsider)

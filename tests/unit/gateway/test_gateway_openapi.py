@@ -58,6 +58,7 @@ ROUTES = [
     ("get", "/api/v1/orgs/{org_id}/dues-report", "200", None),
     ("get", "/api/v1/orgs/{org_id}/transfers", "200", None),
     ("get", "/api/v1/transfers/{transfer_id}", "200", None),
+    ("get", "/api/v1/transfers/{transfer_id}/letter.pdf", "200", None),
     ("post", "/api/v1/dues/payments", "201", "PaymentIn"),
     ("post", "/api/v1/members/{member_id}/dues/arrears-reason", "200", "ArrearsReasonIn"),
     ("post", "/api/v1/members/{member_id}/dues/reductions", "201", "RecordReductionIn"),

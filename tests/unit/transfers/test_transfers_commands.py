@@ -311,3 +311,16 @@ def test_letters_are_numbered_per_issuing_committee_and_year(run, read, store, t
     assert first["issuer_id"] == "committee-1"
     other = letter("133", org_id="branch-b")
     assert (other["serial"], other["issuer_id"]) == (f"{year}-0001", "committee-2")
+
+
+def test_the_letter_document_is_the_letter_as_issued_with_every_name(run, read, tree):
+    transfer_id = request(run, register(run, "141"), to_org_id="branch-b")
+    with pytest.raises(Conflict):
+        read(transfer_queries.letter_document, transfer_id, TODAY)
+    step(run, transfer_id, "approve")
+    step(run, transfer_id, "issue-letter")
+    document = read(transfer_queries.letter_document, transfer_id, TODAY)
+    assert (document["issuer_name"], document["from_org_name"], document["to_org_name"]) == \
+        ("Lake Committee", "Nano Branch", "Bio Branch")
+    assert (document["member"]["name"], document["member"]["stage"], document["serial"]) == \
+        ("Member 141", "full", f"{TODAY.year}-0001")
