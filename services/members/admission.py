@@ -52,9 +52,48 @@ def check_approval_window(rules: MemberRules, meeting_date: dt.date, approved_on
     return due
 
 
-def _vote_facts(meeting_date, eligible_voters, present_voters, yes, no, abstain) -> dict:
-    return {"meeting_date": meeting_date, "eligible_voters": eligible_voters, "present_voters": present_voters,
-            "yes": yes, "no": no, "abstain": abstain}
+def count_voters(on_record: frozenset, meeting_date: dt.date, eligible_voters: int | None,
+                 present_voters: int | None, attendee_ids: list[str] | None) -> dict:
+    """The meeting's eligible and present voters, from the member records
+    where the branch has full members on record (``on_record``: their ids on
+    the meeting date): a declared count that differs is refused naming both.
+    With none on record the declared count stands, marked ``declared``.
+    Attendees listed by id must be eligible, and are the present count."""
+    if on_record:
+        if eligible_voters is not None and eligible_voters != len(on_record):
+            raise RuleViolation("members.vote.eligible_count",
+                                f"{eligible_voters} eligible voters declared, but the member records have "
+                                f"{len(on_record)} full members in good standing in the branch on "
+                                f"{meeting_date.isoformat()}",
+                                {"eligible_voters": eligible_voters, "on_record": len(on_record)})
+        eligible, counted_from = len(on_record), "records"
+    elif eligible_voters is None:
+        message = "the branch has no full members on record: give eligible_voters"
+        raise InvalidInput(message, {"eligible_voters": message})
+    else:
+        eligible, counted_from = eligible_voters, "declared"
+    if attendee_ids is None:
+        if present_voters is None:
+            message = "give present_voters, or the attendees as attendee_ids"
+            raise InvalidInput(message, {"present_voters": message})
+        return {"eligible_voters": eligible, "present_voters": present_voters, "counted_from": counted_from,
+                "attendee_ids": None}
+    distinct(attendee_ids, "attendee_ids")
+    outside = [member_id for member_id in attendee_ids if on_record and member_id not in on_record]
+    if outside:
+        raise RuleViolation("members.vote.attendee",
+                            f"member {outside[0]} is not a full member in good standing of the branch on "
+                            f"{meeting_date.isoformat()}: only those vote", {"attendee_ids": outside[0]})
+    if present_voters is not None and present_voters != len(attendee_ids):
+        raise RuleViolation("members.vote.present_count",
+                            f"{present_voters} present voters declared, but {len(attendee_ids)} attendees listed",
+                            {"present_voters": present_voters, "attendees": len(attendee_ids)})
+    return {"eligible_voters": eligible, "present_voters": len(attendee_ids), "counted_from": counted_from,
+            "attendee_ids": list(attendee_ids)}
+
+
+def _vote_facts(meeting_date, voters: dict, yes, no, abstain) -> dict:
+    return {"meeting_date": meeting_date, **voters, "yes": yes, "no": no, "abstain": abstain}
 
 
 class Admission(PipelineSteps):
@@ -125,9 +164,11 @@ class Admission(PipelineSteps):
     def when_training_recorded(self, payload):
         self.training.append({k: payload[k] for k in ("completed_on", "days", "class_hours")})
 
-    def admission_vote(self, rules: MemberRules, *, today, meeting_date, eligible_voters, present_voters, yes, no,
-                       abstain, decided_by=None, note=None):
-        """Recorded only if it passes: a vote without quorum or majority is refused."""
+    def admission_vote(self, rules: MemberRules, *, today, meeting_date, yes, no, abstain, on_record=frozenset(),
+                       eligible_voters=None, present_voters=None, attendee_ids=None, decided_by=None, note=None):
+        """Recorded only if it passes: a vote without quorum or majority is
+        refused. ``on_record``: the branch's voters on the meeting date, by
+        the member records (``count_voters``)."""
         self._at("admission-vote", "candidate")
         self._no_vote_yet("admission-vote")
         not_future(meeting_date, today, "meeting_date")
@@ -148,9 +189,9 @@ class Admission(PipelineSteps):
                                 f"{rules.training_min_class_hours} class hours must be completed before the "
                                 f"admission vote; {days} days and {hours} hours recorded",
                                 {"days": days, "class_hours": hours})
-        check_vote(rules, eligible_voters, present_voters, yes, no, abstain)
-        self._step(AdmissionVoted, rules, decided_by, note,
-                   **_vote_facts(meeting_date, eligible_voters, present_voters, yes, no, abstain),
+        voters = count_voters(on_record, meeting_date, eligible_voters, present_voters, attendee_ids)
+        check_vote(rules, voters["eligible_voters"], voters["present_voters"], yes, no, abstain)
+        self._step(AdmissionVoted, rules, decided_by, note, **_vote_facts(meeting_date, voters, yes, no, abstain),
                    approval_due_on=add_months(meeting_date, rules.approval_window_months),
                    approval_due_on_special=add_months(meeting_date, rules.approval_window_months_special))
 
@@ -184,16 +225,18 @@ class Admission(PipelineSteps):
                                 "on or after that day", {field: day.isoformat(),
                                                          "probation_ends_on": self.probation_ends_on.isoformat()})
 
-    def confirm_full(self, rules: MemberRules, *, today, meeting_date, eligible_voters, present_voters, yes, no,
-                     abstain, approved_on, special=False, decided_by=None, note=None):
+    def confirm_full(self, rules: MemberRules, *, today, meeting_date, yes, no, abstain, approved_on,
+                     on_record=frozenset(), eligible_voters=None, present_voters=None, attendee_ids=None,
+                     special=False, decided_by=None, note=None):
         self._at("confirm-full", "probationary")
         not_future(meeting_date, today, "meeting_date")
         not_future(approved_on, today, "approved_on")
         self._probation_over(meeting_date, "meeting_date")
-        check_vote(rules, eligible_voters, present_voters, yes, no, abstain)
+        voters = count_voters(on_record, meeting_date, eligible_voters, present_voters, attendee_ids)
+        check_vote(rules, voters["eligible_voters"], voters["present_voters"], yes, no, abstain)
         check_approval_window(rules, meeting_date, approved_on, special)
         self._step(ConfirmedFull, rules, decided_by, note, stage="full",
-                   **_vote_facts(meeting_date, eligible_voters, present_voters, yes, no, abstain),
+                   **_vote_facts(meeting_date, voters, yes, no, abstain),
                    approved_on=approved_on, special=special, full_on=self.probation_ends_on)
 
     @when(ConfirmedFull)

@@ -130,6 +130,10 @@ def _members(conn, ids: list[str], field: str):
     return views
 
 
+VOTE_STEPS = ("admission-vote", "confirm-full")
+"""Steps that are a branch general meeting's vote: its voters are counted from the records."""
+
+
 def pipeline_step(uow, member_id: str, step: str, *, today: dt.date, expected_version: int | None = None,
                   **fields):
     """Run one pipeline step (a key of PIPELINE_STEPS) with its validated fields."""
@@ -142,5 +146,7 @@ def pipeline_step(uow, member_id: str, step: str, *, today: dt.date, expected_ve
     if step in STEP_MEMBERS:
         ids_field, argument = STEP_MEMBERS[step]
         fields[argument] = _members(uow.conn, fields.pop(ids_field), ids_field)
+    if step in VOTE_STEPS:
+        fields["on_record"] = projections.voters_on(uow.conn, member.org_id, fields["meeting_date"])
     getattr(member, step.replace("-", "_"))(rules_in_force(fields[date_field]), today=today, **fields)
     uow.save(member)

@@ -83,7 +83,8 @@ def _facts(payload, *names) -> dict:
 
 
 STEP_FACTS = ("decided_by", "note")
-VOTE_FACTS = ("meeting_date", "eligible_voters", "present_voters", "yes", "no", "abstain")
+VOTE_FACTS = ("meeting_date", "eligible_voters", "present_voters", "yes", "no", "abstain", "counted_from",
+              "attendee_ids")
 
 
 _REGISTERED_COLUMNS = ("org_id", "group_id", "stage", "status", "name", "gender", "birth_date", "ethnicity",
@@ -230,7 +231,7 @@ def _changed(changes):
     return handler
 
 
-# v2: the (org_id, name, id) index of a branch's list; v3: legacy_exception
+# v2: the (org_id, name, id) index of a branch's list; v3: legacy_exception, votes' counted_from
 MEMBERS = ReadModel("members", tables=(members,), version=3, handlers={
     MemberRegistered: _registered, **{cls: _changed(changes) for cls, changes in CHANGES.items()}})
 
@@ -248,3 +249,17 @@ def member_view(conn, member_id: str) -> MemberView | None:
     return None if row is None else MemberView(row.id, row.name, row.org_id, row.stage, row.status)
 
 
+NOT_VOTING = ("suspended", "left", "expelled", "deceased")
+"""Statuses without a vote at a branch meeting (a suspended member's rights are suspended)."""
+
+
+def voters_on(conn, org_id: str, day) -> frozenset:
+    """The ids of the branch's full members in good standing on ``day`` by
+    the records: full by then, and not suspended, gone or dead by then (a
+    status taken after ``day`` did not hold on it). Placement is today's:
+    a member transferred in after ``day`` counts (transfers are rare beside
+    meetings; the members' placement history is not kept)."""
+    rows = conn.execute(select(members.c.id).where(
+        members.c.org_id == org_id, members.c.stage == "full", members.c.full_on <= day,
+        ~(members.c.status.in_(NOT_VOTING) & (members.c.status_since <= day))))
+    return frozenset(rows.scalars())

@@ -6,7 +6,7 @@ import datetime as dt
 import uuid
 
 from shared.dates import act_date, not_future
-from shared.errors import Conflict, NotFound
+from shared.errors import Conflict, NotFound, RuleViolation
 
 from . import projections, member_replica
 from .domain import Alliance, Organisation, ParentView
@@ -36,9 +36,17 @@ def _name_free(conn, parent_id: str | None, name: str, field: str = "name"):
                        {field: name})
 
 
-def _counted(declared: int | None, counted: int | None) -> int | None:
-    """Members' own records win over a declared count once they count."""
-    return declared if counted is None else counted
+def _counted(declared: int | None, counted: int | None, what: str) -> tuple[int | None, str | None]:
+    """(the count, where it came from): the members' own records once there
+    are any, and a declared count that differs from them is refused naming
+    both; with no records, the declared count, marked ``declared``."""
+    if counted is None:
+        return declared, None if declared is None else "declared"
+    if declared is not None and declared != counted:
+        raise RuleViolation("orgs.count.differs_from_records",
+                            f"{declared} full members declared, but the member records count {counted} {what}",
+                            {"full_members": declared, "on_record": counted})
+    return counted, "records"
 
 
 def _check_expected(org: Organisation, expected_version: int | None):
@@ -105,8 +113,9 @@ def elect_committee(uow, org_id: str, *, today: dt.date, elected_on: dt.date, se
                     full_members: int | None = None):
     not_future(elected_on, today, "elected_on")
     org = _load_org(uow, org_id)
-    counted = _counted(full_members, member_replica.full_member_count(uow.conn, org_id))
-    org.elect_committee(rules_in_force(elected_on), elected_on, seats, counted)
+    counted, counted_from = _counted(full_members, member_replica.full_member_count(uow.conn, org_id),
+                                     "in the organisation")
+    org.elect_committee(rules_in_force(elected_on), elected_on, seats, counted, counted_from)
     uow.save(org)
 
 
@@ -120,10 +129,12 @@ def request_founding(uow, parent_id: str, *, today: dt.date, proposed_name: str,
     parent = _parent(uow.conn, parent_id)
     _name_free(uow.conn, parent_id, proposed_name, "proposed_name")
     member_ids = [m["member_id"] for m in founding_members if m.get("member_id")]
-    counted = member_replica.full_members_among(uow.conn, member_ids) if member_ids else None
+    on_record = len(member_ids) == len(founding_members)  # every founder named by their record
+    counted, counted_from = _counted(full_members, member_replica.full_members_among(uow.conn, member_ids)
+                                     if on_record and member_ids else None, "among the founding members")
     request = FoundingRequest.submit(
         new_id(), rules=rules_in_force(on), parent=parent, proposed_name=proposed_name, kind=kind,
-        unit=unit, covered_units=list(covered_units), full_members=_counted(full_members, counted),
+        unit=unit, covered_units=list(covered_units), full_members=counted, counted_from=counted_from,
         probationary_members=probationary_members, founding_members=founding_members,
         proposed_committee=proposed_committee, requested_on=on)
     uow.save(request)
@@ -171,7 +182,7 @@ def confirm_founding(uow, request_id: str, *, today: dt.date, confirmed_on: dt.d
         probationary_members=proposal["probationary_members"], founded_on=on,
         founding_request_id=request.id)
     branch.elect_committee(rules_in_force(request.meeting_date), request.meeting_date, request.seats,
-                           proposal["full_members"])
+                           proposal["full_members"], proposal.get("counted_from"))
     uow.save(request)
     uow.save(branch)
     return branch_id

@@ -237,7 +237,7 @@ class Organisation(Aggregate):
         self.status = "dissolved"
 
     def elect_committee(self, rules: OrgRules, elected_on: dt.date, seats: list[dict],
-                        full_members: int | None):
+                        full_members: int | None, counted_from: str | None = None):
         """Elect a committee; it replaces the previous one and starts a new term."""
         self._require_active()
         if self.committee_elected_on is not None and elected_on <= self.committee_elected_on:
@@ -247,7 +247,7 @@ class Organisation(Aggregate):
         check_committee(rules, self.kind, seats, full_members)
         years = term_years(rules, self.kind, (self.unit or {}).get("unit_type"))
         self.record(CommitteeElected(elected_on=elected_on, seats=seats,
-                                     full_members=full_members, term_years=years,
+                                     full_members=full_members, counted_from=counted_from, term_years=years,
                                      term_ends_on=add_months(elected_on, 12 * years), rules_version=rules.version))
 
     @when(CommitteeElected)

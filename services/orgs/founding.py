@@ -34,7 +34,8 @@ class FoundingRequest(Aggregate):
     @classmethod
     def submit(cls, request_id, *, rules: OrgRules, parent: ParentView, proposed_name: str, kind: str,
                unit: dict, covered_units: list, full_members: int, probationary_members: int,
-               founding_members: list, proposed_committee: list, requested_on: dt.date) -> "FoundingRequest":
+               founding_members: list, proposed_committee: list, requested_on: dt.date,
+               counted_from: str | None = "declared") -> "FoundingRequest":
         """``full_members`` is the count the rule is checked against: the
         members' own records once they count, else the declared count."""
         if kind not in BRANCH_KINDS:
@@ -54,7 +55,8 @@ class FoundingRequest(Aggregate):
         request = cls(request_id)
         request.record(FoundingRequested(parent_id=parent.id, proposed_name=proposed_name, kind=kind,
                               unit=unit_profile(unit), covered_units=[unit_profile(u) for u in covered_units],
-                              full_members=full_members, probationary_members=probationary_members,
+                              full_members=full_members, counted_from=counted_from,
+                              probationary_members=probationary_members,
                               founding_members=[person(m) for m in founding_members], proposed_committee=seats,
                               requested_on=requested_on,
                               decision_due_on=add_months(requested_on, rules.founding_decision_months),

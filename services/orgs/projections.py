@@ -46,6 +46,7 @@ founding_requests = Table(
     Column("unit", JSON, nullable=False),
     Column("covered_units", JSON, nullable=False),
     Column("full_members", Integer, nullable=False),
+    Column("counted_from", String(10)),  # records | declared | None (before it was kept)
     Column("probationary_members", Integer, nullable=False),
     Column("founding_members", JSON, nullable=False),
     Column("proposed_committee", JSON, nullable=False),
@@ -68,6 +69,7 @@ committees = Table(
     Column("term_years", Integer, nullable=False),
     Column("term_ends_on", Date, nullable=False, index=True),
     Column("full_members", Integer),
+    Column("counted_from", String(10)),  # records | declared | None (before it was kept)
 )
 
 committee_seats = Table(
@@ -129,7 +131,7 @@ def _committee_elected(conn, e):
     conn.execute(delete(committee_seats).where(committee_seats.c.org_id == org_id))
     conn.execute(insert(committees).values(org_id=org_id, elected_on=p["elected_on"],
                                            term_years=p["term_years"], term_ends_on=p["term_ends_on"],
-                                           full_members=p["full_members"]))
+                                           full_members=p["full_members"], counted_from=p["counted_from"]))
     conn.execute(insert(committee_seats), [{"org_id": org_id, "position": i, **seat}
                                            for i, seat in enumerate(p["seats"])])
     if p["full_members"] is None:
@@ -148,7 +150,7 @@ def _founding_requested(conn, e):
     conn.execute(insert(founding_requests).values(
         id=e.aggregate_id, state="requested", version=e.aggregate_version,
         **{k: p[k] for k in ("parent_id", "proposed_name", "kind", "unit", "covered_units",
-                             "full_members", "probationary_members", "founding_members",
+                             "full_members", "counted_from", "probationary_members", "founding_members",
                              "proposed_committee", "requested_on", "decision_due_on")}))
 
 
@@ -210,7 +212,8 @@ HANDLERS = {
 }
 
 
-ORG_TREE = ReadModel("org_tree", version=1, handlers=HANDLERS, tables=(
+# v2: where committees' and founding requests' member counts came from (counted_from)
+ORG_TREE = ReadModel("org_tree", version=2, handlers=HANDLERS, tables=(
     org_tree, founding_requests, committees, committee_seats, alliances, alliance_members))
 
 project = ORG_TREE.apply

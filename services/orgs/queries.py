@@ -159,6 +159,7 @@ def _committee_dicts(conn, rows, today: dt.date) -> list[dict]:
                     "elected_on": row.elected_on, "term_years": row.term_years,
                     "term_ends_on": row.term_ends_on, "days_left": days_left,
                     "election_due": days_left <= 0, "full_members": row.full_members,
+                    "counted_from": row.counted_from,
                     "seats": seats[row.org_id],
                     "warnings": committee_warnings(rules, row.kind, seats[row.org_id])})
     return out

@@ -56,12 +56,23 @@ class _Step(MemberState):
 
 
 class _Vote(_Step):
+    """v2: where the eligible count came from (``counted_from``: the member
+    records, or declared for a branch with no full member on record), and
+    the attendees by member id where the meeting listed them."""
+    event_version = 2
     meeting_date = _date()
     eligible_voters = fields.Integer(required=True)
     present_voters = fields.Integer(required=True)
     yes = fields.Integer(required=True)
     no = fields.Integer(required=True)
     abstain = fields.Integer(required=True)
+    counted_from = fields.String(required=True, validate=validate.OneOf(("records", "declared")))
+    attendee_ids = fields.List(fields.String(), required=True, allow_none=True)
+
+    @staticmethod
+    def upcast_v1_v2(payload: dict) -> dict:
+        """Before counts came from records, every count was declared."""
+        return {**payload, "counted_from": "declared", "attendee_ids": None}
 
 
 @catalog.register

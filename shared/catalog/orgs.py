@@ -85,9 +85,18 @@ class CommitteeElected(Event):
     """A committee (or a lone secretary, in a small branch) was elected; it
     replaces the previous one and starts a new term."""
     event_type = "orgs.committee_elected"
+    event_version = 2
+
+    @staticmethod
+    def upcast_v1_v2(payload: dict) -> dict:
+        """Before a declared count was checked against the records, where it came from was not kept."""
+        return {**payload, "counted_from": None}
     elected_on = fields.Date(required=True)
     seats = _seats()
     full_members = fields.Integer(required=True, allow_none=True)
+    counted_from = fields.String(required=True, allow_none=True, validate=validate.OneOf(("records", "declared")),
+                                 metadata={"description": "records: full_members was counted from the member "
+                                                          "records; declared: as given (no records yet)"})
     term_years = fields.Integer(required=True)
     term_ends_on = fields.Date(required=True)
     rules_version = fields.String(required=True)
@@ -97,12 +106,21 @@ class CommitteeElected(Event):
 class FoundingRequested(Event):
     """A unit asked its parent organisation to found a branch."""
     event_type = "orgs.founding_requested"
+    event_version = 2
+
+    @staticmethod
+    def upcast_v1_v2(payload: dict) -> dict:
+        """Before a declared count was checked against the records, where it came from was not kept."""
+        return {**payload, "counted_from": None}
     parent_id = fields.String(required=True)
     proposed_name = fields.String(required=True)
     kind = fields.String(required=True, validate=validate.OneOf(BRANCH_KINDS))
     unit = fields.Nested(Unit, required=True)
     covered_units = _units()
     full_members = fields.Integer(required=True)
+    counted_from = fields.String(required=True, allow_none=True, validate=validate.OneOf(("records", "declared")),
+                                 metadata={"description": "records: full_members was counted from the member "
+                                                          "records; declared: as given (no records yet)"})
     probationary_members = fields.Integer(required=True)
     founding_members = fields.List(fields.Nested(Person), required=True)
     proposed_committee = _seats()

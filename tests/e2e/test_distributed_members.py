@@ -153,23 +153,29 @@ def test_from_application_to_full_member_with_every_rule_enforced(api, admin_tok
     step(api, mid, "record-political-review", {"reviewed_on": iso(candidate_on + days(20)), "passed": True})
     step(api, mid, "record-training", {"completed_on": iso(candidate_on + days(30)), "days": 3})
 
-    # the admission vote: 10 of 20 present is no quorum, 11 is; 10 yes of 20 is exactly half and
-    # fails, 11 passes
+    # the admission vote, its eligible voters counted from the records: the branch's two full members.
+    # 20 declared is refused naming both; 1 of 2 present is no quorum; 1 yes of 2 is exactly half and
+    # fails; both present and for passes
     meeting = candidate_on + days(60)
-    vote = {"meeting_date": iso(meeting), "eligible_voters": 20, "no": 0, "abstain": 0}
+    vote = {"meeting_date": iso(meeting), "no": 0, "abstain": 0}
+    error = refused(api.post(f"/api/v1/members/{mid}/pipeline/admission-vote",
+                             json={**vote, "eligible_voters": 20, "present_voters": 11, "yes": 11}),
+                    "members.vote.eligible_count")
+    assert (error["fields"]["eligible_voters"], error["fields"]["on_record"]) == (20, 2)
     refused(api.post(f"/api/v1/members/{mid}/pipeline/admission-vote",
-                     json={**vote, "present_voters": 10, "yes": 10}), "members.pipeline.vote_quorum")
+                     json={**vote, "present_voters": 1, "yes": 1}), "members.pipeline.vote_quorum")
     refused(api.post(f"/api/v1/members/{mid}/pipeline/admission-vote",
-                     json={**vote, "present_voters": 15, "yes": 10, "no": 5}), "members.pipeline.vote_majority")
-    voted = step(api, mid, "admission-vote", {**vote, "present_voters": 11, "yes": 11})
-    assert voted["admission_vote"]["yes"] == 11 and voted["stage"] == "candidate"
+                     json={**vote, "present_voters": 2, "yes": 1, "no": 1}), "members.pipeline.vote_majority")
+    voted = step(api, mid, "admission-vote", {**vote, "attendee_ids": [f1["id"], f2["id"]], "yes": 2})
+    assert (voted["admission_vote"]["yes"], voted["admission_vote"]["counted_from"], voted["stage"]) == \
+        (2, "records", "candidate")
     admitted = step(api, mid, "approve-admission", {"approved_on": iso(meeting + days(30))})
     probation_ends = add_months(meeting, 12)
     assert (admitted["stage"], admitted["admitted_on"], admitted["probation_ends_on"]) == \
         ("probationary", iso(meeting), iso(probation_ends))
 
     # confirmation: the day before probation ends is refused; that day is accepted
-    confirm = {"eligible_voters": 21, "present_voters": 19, "yes": 18, "no": 1, "abstain": 0}
+    confirm = {"present_voters": 2, "yes": 2, "no": 0, "abstain": 0}
     refused(api.post(f"/api/v1/members/{mid}/pipeline/confirm-full",
                      json={**confirm, "meeting_date": iso(probation_ends - days(1)),
                            "approved_on": iso(probation_ends + days(20))}), "members.pipeline.probation_end")

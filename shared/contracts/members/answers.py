@@ -59,6 +59,11 @@ class VoteOut(Schema):
     yes = fields.Integer()
     no = fields.Integer()
     abstain = fields.Integer()
+    counted_from = fields.String(metadata=_describe(
+        "records: eligible_voters was counted from the member records; declared: as the branch gave it "
+        "(no full member on record yet)"))
+    attendee_ids = fields.List(fields.String(), allow_none=True, metadata=_describe(
+        "the members present, where the meeting listed them"))
     approval_due_on = Date(allow_none=True, metadata=_describe("the parent approves by then"))
     approval_due_on_special = Date(allow_none=True, metadata=_describe("... or by then in special cases"))
     approved_on = Date(allow_none=True)

@@ -170,8 +170,14 @@ class RecordTrainingIn(StepIn):
 class VoteIn(StepIn):
     """A branch general meeting's vote on one member, as counted."""
     meeting_date = _date("date of the branch general meeting", required=True)
-    eligible_voters = _count("full members with a vote who should attend", 20, minimum=1)
-    present_voters = _count("of them, present", 15)
+    eligible_voters = _count("full members with a vote: counted from the member records (give it only to "
+                             "check it: a different figure is refused); required for a branch with no full "
+                             "member on record", 20, minimum=1, required=False)
+    present_voters = _count("of them, present (or list them as attendee_ids)", 15, required=False)
+    attendee_ids = fields.List(fields.String(validate=ID), load_default=None, allow_none=True,
+                               validate=validate.Length(min=1, max=10_000), metadata=_describe(
+                                   "the members present, by id: each must be an eligible voter; their number is "
+                                   "present_voters"))
     yes = _count("votes for", 13)
     no = _count("votes against", 1)
     abstain = _count("abstentions", 1)
@@ -184,12 +190,13 @@ class VoteIn(StepIn):
 
 
 def vote_count_problems(data: dict) -> dict:
-    keys = ("eligible_voters", "present_voters", "yes", "no", "abstain")
-    if any(not isinstance(data.get(key), int) for key in keys):
+    counts = {key: data.get(key) for key in ("eligible_voters", "present_voters", "yes", "no", "abstain")}
+    if any(not isinstance(counts[key], int) for key in ("yes", "no", "abstain")):
         return {}
-    if data["present_voters"] > data["eligible_voters"]:
+    present = len(data["attendee_ids"]) if isinstance(data.get("attendee_ids"), list) else counts["present_voters"]
+    if isinstance(present, int) and isinstance(counts["eligible_voters"], int) and present > counts["eligible_voters"]:
         return {"present_voters": ["More than eligible_voters."]}
-    if data["yes"] + data["no"] + data["abstain"] > data["present_voters"]:
+    if isinstance(present, int) and counts["yes"] + counts["no"] + counts["abstain"] > present:
         return {"yes": ["yes + no + abstain is more than present_voters."]}
     return {}
 

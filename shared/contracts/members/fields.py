@@ -28,9 +28,10 @@ class Phone(fields.String):
         return value
 
 
-def _count(text, example, minimum=0):
-    return fields.Integer(strict=True, required=True, validate=validate.Range(min=minimum, max=100_000),
-                          metadata=_describe(text, example))
+def _count(text, example, minimum=0, required=True):
+    presence = {"required": True} if required else {"load_default": None, "allow_none": True}
+    return fields.Integer(strict=True, validate=validate.Range(min=minimum, max=100_000),
+                          metadata=_describe(text, example), **presence)
 
 
 def _expected_version():

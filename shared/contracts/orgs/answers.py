@@ -53,6 +53,9 @@ class FoundingRequestOut(Schema):
     unit = fields.Nested(UnitIn)
     covered_units = fields.List(fields.Nested(UnitIn))
     full_members = fields.Integer()
+    counted_from = fields.String(allow_none=True, metadata=_describe(
+        "records: full_members was counted from the member records; declared: as given, the unit having no "
+        "member records yet; null for a count from before this was kept"))
     probationary_members = fields.Integer()
     founding_members = fields.List(fields.Nested(FoundingMemberIn))
     proposed_committee = fields.List(fields.Nested(SeatIn))
@@ -79,6 +82,9 @@ class CommitteeOut(Schema):
     days_left = fields.Integer(metadata=_describe("negative once the term has ended"))
     election_due = fields.Boolean()
     full_members = fields.Integer(allow_none=True)
+    counted_from = fields.String(allow_none=True, metadata=_describe(
+        "records: full_members was counted from the member records; declared: as given, the unit having no "
+        "member records yet; null for a count from before this was kept"))
     seats = fields.List(fields.Nested(SeatIn))
     warnings = fields.List(fields.Nested(WarningOut))
 

@@ -86,18 +86,22 @@ def test_a_person_goes_from_application_to_full_member_over_rpc(orgs, members, m
     step("assign-sponsors", sponsor_ids=[sponsor_a["id"], sponsor_b["id"]], assigned_on=candidate_on + 3 * DAY)
     step("record-political-review", reviewed_on=candidate_on + 10 * DAY, passed=True)
     step("record-training", completed_on=candidate_on + 20 * DAY, days=3)
+    with pytest.raises(RuleViolation) as refused:  # the branch has its two sponsors as full members on record
+        step("admission-vote", meeting_date=meeting, eligible_voters=12, present_voters=10, yes=9, no=1, abstain=0)
+    assert (refused.value.rule, refused.value.fields["on_record"]) == ("members.vote.eligible_count", 2)
     with pytest.raises(RuleViolation) as refused:
-        step("admission-vote", meeting_date=meeting, eligible_voters=12, present_voters=12, yes=6, no=6, abstain=0)
+        step("admission-vote", meeting_date=meeting, present_voters=2, yes=1, no=1, abstain=0)
     assert refused.value.rule == "members.pipeline.vote_majority"
-    voted = step("admission-vote", meeting_date=meeting, eligible_voters=12, present_voters=10, yes=9, no=1,
-                 abstain=0)
+    voted = step("admission-vote", meeting_date=meeting, attendee_ids=[sponsor_a["id"], sponsor_b["id"]], yes=2,
+                 no=0, abstain=0)
+    assert (voted["admission_vote"]["eligible_voters"], voted["admission_vote"]["counted_from"]) == (2, "records")
     assert voted["admission_vote"]["approval_due_on"] == add_months(meeting, 3).isoformat()
     admitted = step("approve-admission", approved_on=meeting + 20 * DAY)
     probation_ends_on = add_months(meeting, 12)
     assert (admitted["stage"], admitted["admitted_on"], admitted["probation_ends_on"]) == \
         ("probationary", meeting.isoformat(), probation_ends_on.isoformat())
-    confirmed = step("confirm-full", meeting_date=probation_ends_on + 5 * DAY, eligible_voters=12,
-                     present_voters=9, yes=9, no=0, abstain=0, approved_on=probation_ends_on + 20 * DAY)
+    confirmed = step("confirm-full", meeting_date=probation_ends_on + 5 * DAY, present_voters=2, yes=2, no=0,
+                     abstain=0, approved_on=probation_ends_on + 20 * DAY)
     assert (confirmed["stage"], confirmed["full_on"], confirmed["version"]) == \
         ("full", probation_ends_on.isoformat(), 12)
 

@@ -172,3 +172,27 @@ def test_a_v1_profile_update_from_the_bus_is_upcast_and_validated():
         (ProfileUpdated.event_version, ["name"], ["phone", "id_number"])
     with pytest.raises(InvalidEvent, match="version 3"):
         catalog.from_wire({**wire, "event_version": 3})
+
+
+@pytest.mark.parametrize("event_type, v1, added", [
+    ("members.admission_voted",
+     {"org_id": "b-1", "group_id": None, "stage": "candidate", "status": "active", "decided_by": None, "note": None,
+      "rules_version": "2014", "meeting_date": "2024-04-03", "eligible_voters": 10, "present_voters": 8, "yes": 7,
+      "no": 1, "abstain": 0, "approval_due_on": "2024-07-03", "approval_due_on_special": "2024-10-03"},
+     {"counted_from": "declared", "attendee_ids": None}),
+    ("transfers.letter_issued",
+     {"member_id": "m-1", "from_org_id": "b-1", "to_org_id": "b-2", "state": "letter_issued", "decided_by": None,
+      "note": None, "number": 1, "reference": None, "issued_on": "2024-04-03", "valid_until": "2024-05-03",
+      "rules_version": "2014", "dues_paid_up_to": None, "dues_outstanding": None, "dues_settled": None,
+      "dues_source": "unknown"},
+     {"serial": None, "issuer_id": None}),
+])
+def test_votes_and_letters_of_v1_load_with_what_v2_added(event_type, v1, added):
+    """Votes before counts came from records were declared; letters before serials have none."""
+    wire = {"event_id": "00000000-0000-0000-0000-00000000000a", "event_type": event_type, "event_version": 1,
+            "aggregate_type": "member", "aggregate_id": "m-1", "aggregate_version": 9,
+            "occurred_at": "2024-05-06T08:00:00+00:00", "correlation_id": None, "causation_id": None,
+            "actor": None, "payload": v1}
+    envelope = catalog.from_wire(wire)
+    assert envelope.event_version == 2
+    assert {name: envelope.payload[name] for name in added} == added

@@ -50,9 +50,9 @@ def register(run, **fields):
     return run(commands.register_member, today=TODAY, **data)
 
 
-def register_full(run, name, seq, org_id="branch-1", **fields):
-    return register(run, name=name, seq=seq, org_id=org_id, stage="full", applied_on=None,
-                    full_on=D(2016, 7, 1), **fields)
+def register_full(run, name, seq, org_id="branch-1", full_on=D(2016, 7, 1), **fields):
+    return register(run, name=name, seq=seq, org_id=org_id, stage="full", applied_on=None, full_on=full_on,
+                    **fields)
 
 
 def count(db, table, *where):
@@ -161,10 +161,11 @@ def test_a_member_goes_from_application_to_full_membership(run, read, tree):
     pipeline(run, member_id, "record-political-review", reviewed_on=T["reviewed_on"], passed=True)
     pipeline(run, member_id, "record-training", completed_on=T["trained_on"], days=2, class_hours=0)
     pipeline(run, member_id, "record-training", completed_on=T["trained_on"], days=0, class_hours=24)
-    pipeline(run, member_id, "admission-vote", meeting_date=T["meeting_date"], **VOTE)
+    by_records = {"attendee_ids": sponsors, "yes": 2, "no": 0, "abstain": 0}  # the branch's two full members
+    pipeline(run, member_id, "admission-vote", meeting_date=T["meeting_date"], **by_records)
     pipeline(run, member_id, "approve-admission", approved_on=T["approved_on"], special=False)
     pipeline(run, member_id, "confirm-full", meeting_date=T["full_meeting"], approved_on=T["full_approved_on"],
-             **VOTE)
+             eligible_voters=2, present_voters=2, yes=2, no=0, abstain=0)
     member = read(queries.get_member, member_id)
     assert (member["stage"], member["status"], member["admitted_on"], member["full_on"]) == \
         ("full", "active", T["meeting_date"], D(2024, 4, 3))
@@ -172,9 +173,62 @@ def test_a_member_goes_from_application_to_full_membership(run, read, tree):
     assert [c["name"] for c in member["contacts"]] == ["Sponsor A"]
     assert member["training"]["days"] == 2 and member["training"]["class_hours"] == 24
     assert member["admission_vote"]["approved_on"] == "2023-05-10"
-    assert member["full_vote"]["yes"] == 7 and member["version"] == 13
+    assert (member["full_vote"]["yes"], member["full_vote"]["counted_from"], member["version"]) == (2, "records", 13)
+    assert (member["admission_vote"]["eligible_voters"], member["admission_vote"]["attendee_ids"]) == (2, sponsors)
     assert member["candidate_decision"]["public_notice_working_days"] == 5
     assert [a["result"] for a in member["assessments"]] == ["good"]
+
+
+def _candidate_at_the_vote(run, name="Candidate", seq="311"):
+    return register(run, name=name, seq=seq, stage="candidate", applied_on=None, activist_on=T["activist_on"],
+                    candidate_on=T["candidate_on"])
+
+
+def test_a_vote_counts_its_eligible_voters_from_the_records(run, read, tree):
+    """The issue's case: 3 eligible declared in a branch with more full members
+    on record is refused naming both; attendees must be among them."""
+    full = [register_full(run, f"Full {i}", f"40{i}") for i in range(4)]
+    register_full(run, "Elsewhere", "409", org_id="branch-2")
+    register_full(run, "Late", "408", full_on=D(2024, 1, 1))  # full after the meeting: no vote at it
+    member_id = _candidate_at_the_vote(run)
+    ready(run, member_id, full[:2])
+    vote = lambda **counts: pipeline(run, member_id, "admission-vote", meeting_date=T["meeting_date"], **counts)
+    with pytest.raises(RuleViolation) as refused:
+        vote(eligible_voters=3, present_voters=2, yes=2, no=0, abstain=0)
+    assert (refused.value.rule, refused.value.fields) == \
+        ("members.vote.eligible_count", {"eligible_voters": 3, "on_record": 4})
+    with pytest.raises(RuleViolation) as outsider:
+        vote(attendee_ids=[full[0], full[1], member_id], yes=3, no=0, abstain=0)
+    assert (outsider.value.rule, outsider.value.fields) == ("members.vote.attendee", {"attendee_ids": member_id})
+    with pytest.raises(RuleViolation) as miscount:
+        vote(attendee_ids=full[:3], present_voters=4, yes=3, no=0, abstain=0)
+    assert miscount.value.rule == "members.vote.present_count"
+    with pytest.raises(RuleViolation) as quorum:
+        vote(attendee_ids=full[:2], yes=2, no=0, abstain=0)  # 2 of 4 is no quorum
+    assert quorum.value.rule == "members.pipeline.vote_quorum"
+    vote(attendee_ids=full[:3], yes=3, no=0, abstain=0)
+    recorded = read(queries.get_member, member_id)["admission_vote"]
+    assert (recorded["eligible_voters"], recorded["present_voters"], recorded["counted_from"]) == (4, 3, "records")
+
+
+def test_a_branch_with_no_full_member_on_record_votes_on_its_declared_count(run, read, tree):
+    member_id = _candidate_at_the_vote(run, seq="321")
+    sponsors = [register_full(run, f"Sponsor {i}", f"42{i}", org_id="branch-2") for i in range(2)]
+    ready(run, member_id, sponsors)
+    with pytest.raises(InvalidInput) as missing:
+        pipeline(run, member_id, "admission-vote", meeting_date=T["meeting_date"], present_voters=8, yes=7, no=1,
+                 abstain=0)
+    assert set(missing.value.fields) == {"eligible_voters"}
+    pipeline(run, member_id, "admission-vote", meeting_date=T["meeting_date"], **VOTE)
+    recorded = read(queries.get_member, member_id)["admission_vote"]
+    assert (recorded["eligible_voters"], recorded["counted_from"]) == (10, "declared")
+
+
+def ready(run, member_id, sponsors):
+    """A candidate with sponsors, a passed review and training: ready for the vote."""
+    pipeline(run, member_id, "assign-sponsors", assigned_on=T["sponsors_on"], sponsor_ids=sponsors)
+    pipeline(run, member_id, "record-political-review", reviewed_on=T["reviewed_on"], passed=True)
+    pipeline(run, member_id, "record-training", completed_on=T["trained_on"], days=3, class_hours=0)
 
 
 def test_sponsors_are_read_from_the_members_read_model(run, tree):

@@ -144,6 +144,8 @@ WALK = [
         {
             "meeting_date": T["meeting_date"],
             **VOTE,
+            "counted_from": "declared",
+            "attendee_ids": None,
             "approval_due_on": D(2023, 7, 3),
             "approval_due_on_special": D(2023, 10, 3),
         },
@@ -184,6 +186,8 @@ WALK = [
             "stage": "full",
             "meeting_date": D(2024, 10, 10),
             **VOTE,
+            "counted_from": "declared",
+            "attendee_ids": None,
             "approved_on": D(2024, 11, 6),
             "special": False,
             "full_on": D(2024, 10, 3),

@@ -380,10 +380,12 @@ def test_an_election_records_the_seats_count_and_term(rules, committee):
             {"role": "organisation", "name": "Chen Jing"},
         ],
         10,
+        "records",
     )
     assert org.pending_events[-1].payload == {
         "elected_on": DAY,
         "full_members": 10,
+        "counted_from": "records",
         "term_years": 3,
         "term_ends_on": dt.date(2027, 3, 1),
         "rules_version": rules.version,
