@@ -54,6 +54,9 @@ own record (the dues service could not tell), or nowhere (not known)."""
 GROUNDS = ("employer_change", "residence_change", "long_absence", "other")
 """Why the member moves: a change of employer or residence, an absence of
 six months or more at one place, or another reason given in ``reason``."""
+PLATFORM_GROUNDS = ("branch_founding",)
+"""Grounds only the platform records: a founding member moved into the
+branch founded from their record (nobody requests it)."""
 
 # ---- identity --------------------------------------------------------------
 
@@ -84,4 +87,4 @@ STAGE_LABELS = {"applicant": "入党申请人", "activist": "入党积极分子"
                 "probationary": "中共预备党员", "full": "中共正式党员"}
 GENDER_LABELS = {"male": "男", "female": "女"}
 GROUND_LABELS = {"employer_change": "工作调动", "residence_change": "居住地变更", "long_absence": "外出时间较长",
-                 "other": "其他原因"}
+                 "other": "其他原因", "branch_founding": "成立新党组织"}

@@ -50,7 +50,7 @@ class TransfersApi:
     def get_transfer(self, transfer_id):
         return self.members.get_transfer(transfer_id)
 
-    @api("GET", TRANSFER + "/letter.pdf", tag="transfers", media="application/pdf",
+    @api("GET", TRANSFER + "/letter.pdf", tag="transfers", media="application/pdf", errors=(409,),
          summary="The transfer letter as issued, printable (PDF, in Chinese), with its receipt slip",
          description="The serial in the issuing committee's sequence for the year, both organisations, the "
                      "member, the validity and the month dues are paid up to. 409 before a letter is issued.")

@@ -180,7 +180,8 @@ def confirm_founding(uow, request_id: str, *, today: dt.date, confirmed_on: dt.d
         kind=proposal["kind"], parent=_parent(uow.conn, request.parent_id), unit=proposal["unit"],
         covered_units=proposal["covered_units"], full_members=proposal["full_members"],
         probationary_members=proposal["probationary_members"], founded_on=on,
-        founding_request_id=request.id)
+        founding_request_id=request.id,
+        founding_member_ids=[m["member_id"] for m in proposal["founding_members"] if m.get("member_id")])
     branch.elect_committee(rules_in_force(request.meeting_date), request.meeting_date, request.seats,
                            proposal["full_members"], proposal.get("counted_from"))
     uow.save(request)

@@ -183,7 +183,10 @@ class Organisation(Aggregate):
     @classmethod
     def found_branch(cls, org_id, *, rules: OrgRules, name: str, kind: str, parent: ParentView,
                      unit: dict, covered_units: list, full_members: int, probationary_members: int,
-                     founded_on: dt.date, founding_request_id: str | None = None) -> "Organisation":
+                     founded_on: dt.date, founding_request_id: str | None = None,
+                     founding_member_ids: tuple = ()) -> "Organisation":
+        """``founding_member_ids``: the founders with member records, whom the
+        members service moves into the branch (docs/domain.md §1)."""
         if kind not in BRANCH_KINDS:
             raise InvalidInput(f"only a branch or joint branch is founded, not a {kind}", {"kind": kind})
         if unit is None:
@@ -196,7 +199,8 @@ class Organisation(Aggregate):
                                  unit=unit_profile(unit), covered_units=[unit_profile(u) for u in covered_units],
                                  full_members=full_members, probationary_members=probationary_members,
                                  founded_on=founded_on, founded_directly=founding_request_id is None,
-                                 founding_request_id=founding_request_id, rules_version=rules.version))
+                                 founding_request_id=founding_request_id,
+                                 founding_member_ids=list(founding_member_ids), rules_version=rules.version))
         return org
 
     @when(OrgCreated, BranchFounded)

@@ -51,6 +51,7 @@ class BranchFounded(Event):
     """A branch or joint branch became active: directly by its parent committee,
     or at the end of a founding request (``founding_request_id``)."""
     event_type = "orgs.branch_founded"
+    event_version = 2
     name = fields.String(required=True)
     kind = fields.String(required=True, validate=validate.OneOf(BRANCH_KINDS))
     parent_id = fields.String(required=True)
@@ -61,7 +62,14 @@ class BranchFounded(Event):
     founded_on = fields.Date(required=True)
     founded_directly = fields.Boolean(required=True)
     founding_request_id = fields.String(required=True, allow_none=True)
+    founding_member_ids = fields.List(fields.String(), required=True, metadata={
+        "description": "founding members named by their records: the members service moves them into the branch"})
     rules_version = fields.String(required=True)
+
+    @staticmethod
+    def upcast_v1_v2(payload: dict) -> dict:
+        """Before founding moved its members, nobody was moved."""
+        return {**payload, "founding_member_ids": []}
 
 
 @catalog.register

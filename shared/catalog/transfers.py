@@ -23,7 +23,7 @@ still the event type. Dates are ISO dates; months are "YYYY-MM".
 """
 from marshmallow import fields, validate
 
-from ..vocabulary import DUES_SOURCES, GROUNDS, SCOPES, SIDES, TRANSFER_STATES
+from ..vocabulary import DUES_SOURCES, GROUNDS, PLATFORM_GROUNDS, SCOPES, SIDES, TRANSFER_STATES
 from ..event import Event
 from .registry import catalog
 from .members import MemberState
@@ -124,7 +124,7 @@ class TransferRequested(TransferState):
     to_parent_id = _id(allow_none=True)
     to_group_id = _id(allow_none=True)
     scope = fields.String(required=True, validate=validate.OneOf(SCOPES))
-    grounds = fields.String(required=True, validate=validate.OneOf(GROUNDS))
+    grounds = fields.String(required=True, validate=validate.OneOf(GROUNDS + PLATFORM_GROUNDS))
     reason = _text()
     requested_on = _date()
 

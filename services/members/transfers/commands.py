@@ -11,6 +11,7 @@ report-in, complete after a report-in, cancel when the receiving branch is
 dissolved) are idempotent: they return False and record nothing when there
 is nothing (left) to do."""
 import datetime as dt
+import logging
 import uuid
 
 from shared.contracts.transfers import TRANSFER_ACTIONS
@@ -22,6 +23,8 @@ from .domain import Transfer
 from .member import TransferringMember
 from .rules import transfer_rules_in_force
 from .serials import next_letter_serial
+
+log = logging.getLogger(__name__)
 
 MEMBER_GONE = "the member is no longer a member ({status})"
 RECEIVING_GONE = "the receiving branch {org_id} is no longer active"
@@ -222,6 +225,35 @@ def flag_report_overdue(uow, transfer_id: str, *, today: dt.date) -> bool:
         return False
     uow.save(transfer)
     return True
+
+
+def move_founders(uow, branch_id: str, *, parent_id: str, member_ids: list[str], founded_on: dt.date,
+                  founding_request_id: str) -> list[str]:
+    """The founding members named by their records move into the branch just
+    founded, all in this one transaction: each is in exactly one branch at
+    every moment. One already there, gone, or with a transfer of their own
+    under way stays where they are (and is not returned)."""
+    moved = []
+    for member_id in member_ids:
+        member = uow.find(TransferringMember, member_id)
+        if member is None or not member.created or member.gone or member.org_id == branch_id \
+                or member.open_transfer_id is not None:
+            log.warning("founding %s: member %s is not moved into branch %s (%s)", founding_request_id, member_id,
+                        branch_id, "unknown" if member is None or not member.created else
+                        member.status if member.gone else "already there" if member.org_id == branch_id
+                        else f"transfer {member.open_transfer_id} under way")
+            continue
+        from_org = _org(uow.conn, member.org_id)
+        transfer = Transfer.move_founder(new_id(), member=member,
+                                         from_parent_id=from_org.parent_id if from_org else None,
+                                         branch_id=branch_id, branch_parent_id=parent_id, founded_on=founded_on,
+                                         founding_request_id=founding_request_id)
+        member.open_transfer(transfer.id, to_org_id=branch_id, opened_on=founded_on)
+        member.complete_transfer(transfer.id, to_org_id=branch_id, group_id=None, completed_on=founded_on)
+        uow.save(member)
+        uow.save(transfer)
+        moved.append(member_id)
+    return moved
 
 
 def complete_reported_in(uow, transfer_id: str, *, today: dt.date) -> str | None:

@@ -113,6 +113,24 @@ class Transfer(Aggregate):
                                           grounds=grounds, reason=reason or None, requested_on=requested_on))
         return transfer
 
+    @classmethod
+    def move_founder(cls, transfer_id, *, member, from_parent_id, branch_id: str, branch_parent_id: str,
+                     founded_on: dt.date, founding_request_id: str) -> "Transfer":
+        """A founding member moves into the branch founded from their record:
+        the founding request, decided by the parent and confirmed, stands for
+        the request, the letter and the receipt. Requested and completed at
+        once (the caller moves the member in the same transaction)."""
+        transfer = cls(transfer_id)
+        transfer.record(TransferRequested(member_id=member.id, from_org_id=member.org_id, to_org_id=branch_id,
+                                          state="requested", member_name=member.name,
+                                          from_group_id=member.group_id, from_parent_id=from_parent_id,
+                                          to_parent_id=branch_parent_id, to_group_id=None, scope="in_city",
+                                          grounds="branch_founding",
+                                          reason=f"founding request {founding_request_id}", requested_on=founded_on))
+        transfer._emit(TransferCompleted, "completed", completed_on=founded_on, placed_group_id=None,
+                       decided_by=None, note=None)
+        return transfer
+
     @when(TransferRequested)
     def when_requested(self, p):
         self.to_group_id, self.scope, self.grounds = p["to_group_id"], p["scope"], p["grounds"]

@@ -29,6 +29,7 @@ log = logging.getLogger(__name__)
 
 COMPLETION_CONSUMER = "members.transfer_completion"
 DISSOLUTION_CONSUMER = "members.transfer_dissolution"
+FOUNDING_CONSUMER = "members.founding_moves"
 
 
 def sweep_actions(rows, today: dt.date) -> list[tuple[str, str]]:
@@ -91,6 +92,24 @@ def on_reported_in(unit_of_work, envelope, today: dt.date) -> str | None:
             if not record_once(uow.conn, COMPLETION_CONSUMER, envelope.event_id):
                 return None
             return commands.complete_reported_in(uow, envelope.aggregate_id, today=today)
+    return retry_conflicts(handle)
+
+
+def on_branch_founded(unit_of_work, envelope) -> list[str]:
+    """Move the founding members named by their records into the branch
+    founded from them (``founding_member_ids``), in one transaction with the
+    inbox record: once however often the event comes."""
+    p = envelope.payload
+    if not p.get("founding_member_ids"):
+        return []
+
+    def handle():
+        with unit_of_work(envelope) as uow:
+            if not record_once(uow.conn, FOUNDING_CONSUMER, envelope.event_id):
+                return []
+            return commands.move_founders(uow, envelope.aggregate_id, parent_id=p["parent_id"],
+                                          member_ids=p["founding_member_ids"], founded_on=p["founded_on"],
+                                          founding_request_id=p["founding_request_id"])
     return retry_conflicts(handle)
 
 

@@ -138,6 +138,10 @@ class TransferEntrypoints:
     def on_transfer_reported_in(self, envelope):
         return saga.on_reported_in(self._saga_unit_of_work, envelope, _today())
 
+    @event_consumer("orgs", "orgs.branch_founded")
+    def on_branch_founded_move_founders(self, envelope):
+        return saga.on_branch_founded(self._saga_unit_of_work, envelope)
+
     @event_consumer("orgs", "orgs.org_dissolved")
     def on_org_dissolved_cancel_transfers(self, envelope):
         return saga.on_org_dissolved(self._saga_unit_of_work, envelope, _today())

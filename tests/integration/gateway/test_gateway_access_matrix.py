@@ -40,7 +40,7 @@ def member_body(org_id, sequence, stage="full"):
 @pytest.fixture
 def world(platform):
     """Committee C with branches A and B; A's committee; a full member of A
-    with a transfer to B under way; a founding request to C; an alliance of B
+    with a transfer to B under way (its letter issued); a founding request to C; an alliance of B
     and C; a staff account."""
     c = platform.call("POST", "/api/v1/orgs", 201, json={"name": "独墅湖党工委", "kind": "committee"}).json()["id"]
     a, b = (platform.call("POST", "/api/v1/orgs", 201, json={
@@ -50,6 +50,8 @@ def world(platform):
     platform.until("POST", "/api/v1/members", 201, json=member_body(b, 12))
     transfer = platform.until("POST", "/api/v1/transfers", 201, json={
         "member_id": member, "to_org_id": b, "scope": "in_city", "grounds": "employer_change"})["id"]
+    for action in ("approve", "issue-letter"):  # a letter to print
+        platform.call("POST", f"/api/v1/transfers/{transfer}/{action}", 200, json={})
     founding = platform.call("POST", f"/api/v1/orgs/{c}/founding-requests", 201, json={
         "proposed_name": "量子实验室党支部", "unit": {"name": "量子实验室", "unit_type": "research_institute"},
         "full_members": 3, "founding_members": [{"name": n} for n in ("王芳", "李强", "张伟")],

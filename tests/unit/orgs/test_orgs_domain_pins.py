@@ -345,6 +345,7 @@ def test_founding_records_the_branch_its_units_counts_and_request(rules, committ
         "founded_on": dt.date(2024, 1, 10),
         "founded_directly": False,
         "founding_request_id": "r-1",
+        "founding_member_ids": [],
         "rules_version": rules.version,
     }
     assert found(rules, committee).pending_events[-1].payload["founded_directly"] is True

@@ -324,3 +324,35 @@ def test_the_letter_document_is_the_letter_as_issued_with_every_name(run, read, 
         ("Lake Committee", "Nano Branch", "Bio Branch")
     assert (document["member"]["name"], document["member"]["stage"], document["serial"]) == \
         ("Member 141", "full", f"{TODAY.year}-0001")
+
+
+# ---- founding moves its members ----------------------------------------------------------------
+
+def founded(branch_id, founders, request_id="fr-1"):
+    return org_event("orgs.branch_founded", branch_id, 1, name="Lab Branch", parent_id="committee-2",
+                     founding_request_id=request_id, founding_member_ids=founders, founded_on=TODAY,
+                     founded_directly=False)
+
+
+def test_founding_moves_its_members_into_the_new_branch_through_completed_transfers(run, read, store, uow,
+                                                                                    deliver, tree):
+    founders = [register(run, "151"), register(run, "152")]
+    stays = register(run, "153")
+    busy = register(run, "154")
+    request(run, busy, to_org_id="branch-c")
+    event = founded("branch-new", founders + [busy, "no-such-member"])
+    deliver(event)  # the branch, as the members service's tree knows it
+    assert transfer_saga.on_branch_founded(uow, event) == founders
+    assert transfer_saga.on_branch_founded(uow, event) == [], "once however often the event comes"
+    for member_id in founders:
+        assert member_row(read, member_id).org_id == "branch-new"
+        assert stream_types(read, member_id)[-2:] == ["members.transfer_opened", "members.transfer_completed"]
+    assert member_row(read, stays).org_id == member_row(read, busy).org_id == "branch-a"
+    page = read(transfer_queries.list_org_transfers, "branch-new", today=TODAY, side="receiving")
+    assert page["total"] == 2 and {t["state"] for t in page["items"]} == {"completed"}
+    assert {t["grounds"] for t in page["items"]} == {"branch_founding"}
+    assert {t["from_org_id"] for t in page["items"]} == {"branch-a"}
+
+
+def test_a_branch_founded_directly_moves_nobody(uow, tree):
+    assert transfer_saga.on_branch_founded(uow, founded("branch-direct", [])) == []
