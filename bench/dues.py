@@ -162,7 +162,7 @@ def publish_events(amqp_uri: str, year: int, members: int, admissions: list[dt.d
                 "name": f"基准测试第{i + 1}党支部", "kind": "branch", "parent_id": committee,
                 "unit": {"name": f"公司{i + 1}", "unit_type": "enterprise", "address": None}, "covered_units": [],
                 "full_members": 3, "probationary_members": 0, "founded_on": admitted, "founded_directly": True,
-                "founding_request_id": None, "rules_version": "2014"}))
+                "founding_request_id": None, "founding_member_ids": [], "rules_version": "2014"}))
         for (member_id, branch), on in zip(people, admissions):
             publish("members.events", "members.admission_approved", envelope(
                 "members.admission_approved", "member", member_id, {

@@ -146,7 +146,7 @@ class EventSourcing(DependencyProvider):
     def __init__(self, service: str, projectors=(), metadatas=(), read_models=(), sweep_interval: float = 1.0):
         self.service = service
         self.read_models = tuple(read_models)
-        inline = [model.apply for model in self.read_models if model.source is None]
+        inline = [model for model in self.read_models if model.source is None]
         self.projectors = [*inline, *projectors]
         self.metadatas = metadatas
         self.sweep_interval = sweep_interval

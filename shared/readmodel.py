@@ -51,10 +51,18 @@ class ReadModel:
     # their own (a row version in the same statement): fed without an
     # inbox record, each event one statement on its own.
     guarded: bool = False
+    # Events whose whole effect is rows to insert, made from the event alone
+    # (``Envelope -> [(table, row)]``): an inline read model's rows go with
+    # the event in the append's one round trip, and a batch of appends
+    # (an import) inserts them many at a time. Its ``handlers`` entry stays
+    # for a rebuild, which replays through ``apply``.
+    inserts: Mapping[type[Event], Callable[[Envelope], list]] = field(default_factory=dict, compare=False)
     by_type: dict = field(init=False, repr=False, compare=False)
+    inserts_by_type: dict = field(init=False, repr=False, compare=False)
 
     def __post_init__(self):
         object.__setattr__(self, "by_type", {cls.event_type: fn for cls, fn in self.handlers.items()})
+        object.__setattr__(self, "inserts_by_type", {cls.event_type: fn for cls, fn in self.inserts.items()})
         metadatas = {table.metadata for table in self.tables}
         if len(metadatas) != 1:
             raise ValueError(f"read model {self.name}: its tables must share one MetaData")
@@ -70,6 +78,13 @@ class ReadModel:
         handler = self.by_type.get(envelope.event_type)
         if handler is not None:
             handler(conn, envelope)
+
+    __call__ = apply  # an inline read model is the store's projector
+
+    def rows(self, envelope: Envelope) -> list | None:
+        """The rows ``envelope`` inserts (``inserts``), or None: then it is applied."""
+        make = self.inserts_by_type.get(envelope.event_type)
+        return make(envelope) if make is not None else None
 
 
 def feed(inbox, service: str, model: ReadModel, envelope: Envelope) -> bool:

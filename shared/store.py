@@ -433,6 +433,22 @@ class UnitOfWork:
             raise NotFound(f"{what} {aggregate_id} does not exist", {"id": str(aggregate_id)})
         return aggregate
 
+    def save_all(self, aggregates: list[Aggregate]) -> list[Envelope]:
+        """Many aggregates' new events in one write (an import's batch): on
+        PostgreSQL every event, outbox row and projector row of them in one
+        round trip. Not for a unit of work writing at commit."""
+        if self._held is not None:
+            raise TypeError("save_all writes at once; this unit of work writes at commit")
+        appends = [self.store.prepare(a.aggregate_type, a.id, a.saved_version, a.pending_events, self.context)
+                   for a in aggregates]
+        self.store.write(self.conn, appends)
+        saved = []
+        for aggregate, append in zip(aggregates, appends):
+            aggregate.mark_saved(aggregate.saved_version + len(append.envelopes))
+            saved.extend(append.envelopes)
+        self.saved.extend(saved)
+        return saved
+
     def save(self, aggregate: Aggregate) -> list[Envelope]:
         """Append the aggregate's new events; with them, a snapshot when its
         class has ``snapshots`` and this append reaches a multiple of their ``every``."""

@@ -57,6 +57,8 @@ class Route:
     media: str | None = None
     """A document's media type (``application/pdf``) where the answer is not JSON: the handler returns
     a werkzeug ``Response``."""
+    upload: tuple[str, ...] = ()
+    """The media types of a file sent as the body itself (a roster): the handler reads it."""
 
     @property
     def methods(self):
@@ -64,7 +66,7 @@ class Route:
 
 
 def api(method, path, *, summary, tag, body=None, query=None, response=None, many=False, status=200,
-        example=None, description=None, errors=(), media=None):
+        example=None, description=None, errors=(), media=None, upload=()):
     """An ``@http`` entrypoint speaking JSON; see the module docstring.
 
     The handler is called as ``fn(self, **path_values, [data=body], **query,
@@ -75,7 +77,7 @@ def api(method, path, *, summary, tag, body=None, query=None, response=None, man
     ``policy.POLICY``, checked before the body is validated or the handler runs.
     """
     route = Route(method, path, summary, tag, body, query, response, many, status, example, description,
-                  tuple(errors), media)
+                  tuple(errors), media, tuple(upload))
     body_schema = body() if body is not None else None
     query_schema = query() if query is not None else None
     rule = policy.POLICY.get(policy.route_key(method, path))  # check_routes refuses a gateway without one

@@ -185,6 +185,10 @@ def _operation(op_id, route) -> dict:
             content["example"] = example
         operation["requestBody"] = {"required": required, "content": {"application/json": content}}
         statuses.update({400, 413, 415})
+    if route.upload:
+        operation["requestBody"] = {"required": True, "content": {
+            media: {"schema": {"type": "string", "format": "binary"}} for media in route.upload}}
+        statuses.update({400, 413})
     if route.method != "GET":
         statuses.update({409, 422})  # any command may meet a concurrent change or a rule
     statuses.update(route.errors)

@@ -19,9 +19,18 @@ _JSON_CHARSETS = frozenset({"utf-8", "utf8"})
 BODY_ENVIRON_KEY = "ejia.body"  # the body, as read by the web server (server.py)
 
 
-def too_large() -> HttpError:
+UPLOAD_PATHS = ("/api/v1/imports/",)
+MAX_UPLOAD_BYTES = 16 * 1024 * 1024
+"""A roster file (XLSX or CSV; the district's 6,234 members are ~1 MB): the one body allowed to be large."""
+
+
+def body_limit(path: str) -> int:
+    return MAX_UPLOAD_BYTES if path.startswith(UPLOAD_PATHS) else MAX_BODY_BYTES
+
+
+def too_large(limit: int = MAX_BODY_BYTES) -> HttpError:
     return HttpError(413, "payload_too_large",
-                     f"The request body is larger than {MAX_BODY_BYTES} bytes.")
+                     f"The request body is larger than {limit} bytes.")
 
 
 def is_chunked(environ) -> bool:
@@ -38,7 +47,7 @@ def read_stream(stream, limit: int = MAX_BODY_BYTES) -> bytes:
             return b"".join(chunks)
         size += len(chunk)
         if size > limit:
-            raise too_large()
+            raise too_large(limit)
         chunks.append(chunk)
 
 
@@ -49,11 +58,11 @@ def read_body(request, limit: int = MAX_BODY_BYTES) -> bytes:
     buffered = request.environ.get(BODY_ENVIRON_KEY)
     if buffered is not None:
         if len(buffered) > limit:
-            raise too_large()
+            raise too_large(limit)
         return buffered
     length = request.content_length
     if length is not None and length > limit:
-        raise too_large()
+        raise too_large(limit)
     if is_chunked(request.environ):
         # eventlet terminates chunked input itself; werkzeug's request.stream
         # would see no Content-Length and give an empty stream.

@@ -113,6 +113,15 @@ class CallersOwn:
 
 
 @dataclass(frozen=True)
+class ImportJob:
+    """The organisation an import job is for."""
+
+    def target(self, request):
+        job = request.members.get_import_job(request.value("path", "job_id"))
+        return Target((request.lineage(job["org_id"]),))
+
+
+@dataclass(frozen=True)
 class Member:
     """The member named by ``name``: their branch (or, with ``parent``, the
     level above their branch, which approves admission and full membership)."""
@@ -351,6 +360,11 @@ POLICY = {
     f"POST {M}/dues/reductions/reject": write(Member(parent=True)),
     f"POST {M}/dues/arrears-reason": write(Member()),
     f"PUT {O}/dues-base-policy": write(Org()),
+    # rosters in and out
+    f"GET {V1}/imports/members/template": directory(),
+    f"POST {V1}/imports/members": write(Org("org_id", source="query")),
+    f"GET {V1}/imports/<job_id>": read(ImportJob()),
+    f"GET {O}/roster.xlsx": read(Org()),
     f"GET {O}/dues-base-policy": read(Org()),
     f"GET {O}/dues-report": read(Org()),
     f"GET {O}/arrears": read(Org()),

@@ -157,11 +157,11 @@ class JsonWsgiApp(WsgiApp):
 
 
 def read_request_body(environ, seconds: float) -> bytes:
-    """The body, read within ``seconds``: 413 past ``payload.MAX_BODY_BYTES``,
+    """The body, read within ``seconds``: 413 past ``payload.body_limit`` (an upload's is larger),
     408 when it does not arrive in time, 400 when it is cut short."""
-    length = content_length(environ)
-    if length is not None and length > payload.MAX_BODY_BYTES:
-        raise payload.too_large()
+    length, limit = content_length(environ), payload.body_limit(environ.get("PATH_INFO", ""))
+    if length is not None and length > limit:
+        raise payload.too_large(limit)
     if not has_body(environ):
         return b""
     stream = environ["wsgi.input"]
@@ -172,7 +172,7 @@ def read_request_body(environ, seconds: float) -> bytes:
         raise request_timeout()
     timer = eventlet.Timeout(seconds)
     try:
-        body = payload.read_stream(stream, payload.MAX_BODY_BYTES)
+        body = payload.read_stream(stream, limit)
     except eventlet.Timeout as exc:
         if exc is not timer:
             raise

@@ -112,6 +112,25 @@ def save_new_members_data(conn, member_id: str, id_number: str, phone: str, *, v
     _guarded(conn, _NEW_PHONE, {"member_id": member_id, "phone_hmac": vault.phone_index(phone_digits(phone))})
 
 
+def save_many_new(conn, people: list[tuple[str, str, str]], *, vault: Vault | None = None):
+    """Members registered in this transaction, many at once (an import):
+    (member id, normalised ID number, phone) each; one multi-row insert per
+    table. An ID number already registered is a Conflict, as for one."""
+    if not people:
+        return
+    vault = _vault(vault)
+    keys, secrets, phones = [], [], []
+    for member_id, id_number, phone in people:
+        key = vault.new_data_key()
+        keys.append({"member_id": member_id, "wrapped_key": vault.wrap(member_id, key)})
+        secrets.append({"member_id": member_id, "id_number_hmac": vault.id_number_index(id_number),
+                        "id_number": vault.encrypt(key, member_id, "id_number", id_number),
+                        "phone": vault.encrypt(key, member_id, "phone", phone)})
+        phones.append({"member_id": member_id, "phone_hmac": vault.phone_index(phone_digits(phone))})
+    for statement, rows in ((_NEW_KEY, keys), (_NEW_SECRETS, secrets), (_NEW_PHONE, phones)):
+        _guarded(conn, statement, rows)
+
+
 def save_personal_data(conn, member_id: str, id_number: str | None = None, phone: str | None = None, *,
                        vault: Vault | None = None):
     """Insert or update the member's personal data (only the values given),

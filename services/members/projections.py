@@ -94,12 +94,15 @@ _REGISTERED_COLUMNS = ("org_id", "group_id", "stage", "status", "name", "gender"
 _INSERT_MEMBER = members.insert()  # one statement, compiled once: the values go as parameters
 
 
-def _registered(conn, e: Envelope):
+def registered_row(e: Envelope) -> dict:
     p = e.payload
-    conn.execute(_INSERT_MEMBER, {
-        "id": e.aggregate_id, **{column: p[column] for column in _REGISTERED_COLUMNS},
-        "status_detail": None, "contacts": [], "assessments": [], "sponsors": [], "warnings": [], "training": [],
-        "version": e.aggregate_version})
+    return {"id": e.aggregate_id, **{column: p[column] for column in _REGISTERED_COLUMNS},
+            "status_detail": None, "contacts": [], "assessments": [], "sponsors": [], "warnings": [],
+            "training": [], "version": e.aggregate_version}  # legacy_exception: SQL NULL (a JSON None is "null")
+
+
+def _registered(conn, e: Envelope):
+    conn.execute(_INSERT_MEMBER, registered_row(e))
 
 
 def _profile_updated(conn, e):
@@ -233,9 +236,10 @@ def _changed(changes):
 
 # v2: the (org_id, name, id) index of a branch's list; v3: legacy_exception, votes' counted_from
 MEMBERS = ReadModel("members", tables=(members,), version=3, handlers={
-    MemberRegistered: _registered, **{cls: _changed(changes) for cls, changes in CHANGES.items()}})
+    MemberRegistered: _registered, **{cls: _changed(changes) for cls, changes in CHANGES.items()}},
+    inserts={MemberRegistered: lambda e: [(members, registered_row(e))]})
 
-project = MEMBERS.apply
+project = MEMBERS  # the store's projector: applies events, or gives the rows of a registration
 
 
 # ---- reads the command handlers' rules need ----------------------------------------------

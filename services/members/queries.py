@@ -335,6 +335,21 @@ def search_members(conn, principal, q: str, limit: int, offset: int, org_id: str
     return page([_row(row) for row in rows], total, limit, offset)
 
 
+MAX_ROSTER = 20_000
+"""Members in one roster export (a district of 6,234 and room to spare)."""
+
+
+def roster(conn, org_id: str, principal=None, *, vault=None) -> list[dict]:
+    """Every member of the organisation's list (its whole subtree, as
+    ``list_members``), full records by branch and name, personal data shown
+    where the caller may see it (decided per member, as ``get_member``)."""
+    rows = conn.execute(_member_query().where(in_scope(conn, org_id)).order_by(members.c.org_id, members.c.name,
+                                                                               members.c.id)
+                        .limit(MAX_ROSTER), {"org_id": org_id}).all()
+    return [member_dict(row, vault, may_reveal(principal, row.id, lambda row=row: lineage(conn, row.org_id)))
+            for row in rows]
+
+
 def list_legacy_exceptions(conn, org_id: str, limit: int, offset: int) -> dict:
     """The members of the organisation's whole subtree whose history was
     entered as a legacy exception (docs/domain.md §2.8), newest first."""

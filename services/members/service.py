@@ -8,9 +8,11 @@ only to a caller whose access token (forwarded by the gateway in the RPC
 context, verified here with ``JWT_SECRET``) may see it: whatever the caller
 says (a ``reveal_personal`` argument is ignored). Nothing here logs request
 data: ID numbers and phones must not reach a log."""
+import eventlet
 from nameko.extensions import DependencyProvider
 from nameko.timer import timer
 
+from shared import codec
 from shared.contracts import members as contract
 from shared.contracts.common import PageIn
 from shared.contracts.orgs import EventPageOut
@@ -20,7 +22,8 @@ from shared.rpc_io import identifier as _id, out as _out, today as _today, valid
 
 # The transfer mixin is reached through its module: `nameko run` takes every
 # class with entrypoints found in this module's namespace for a service.
-from . import commands, org_replica, personal, projections, queries, tables
+from . import commands, imports, org_replica, personal, projections, queries, tables
+from .org_replica import org_kind
 from .transfers import projections as transfer_projections, serials, service as transfer_service  # noqa: F401 (serials: its table)
 from .transfers import tables as transfer_tables
 from .vault import Vault, VaultMisconfigured
@@ -170,6 +173,36 @@ class MembersService(transfer_service.TransferEntrypoints):
         params = _valid(contract.SearchIn, {"q": q, "org_id": org_id, "limit": limit, "offset": offset})
         with self._read() as conn:
             return queries.search_members(conn, self.ctx.principal(), vault=self.vault, **params)
+
+    # ---- rosters in ----------------------------------------------------------
+    @domain_rpc
+    def import_members(self, org_id, rows, mode="all"):
+        """Start an import (imports.py): the job at once; it checks and writes
+        in the background (poll ``get_import_job``)."""
+        params = _valid(contract.ImportIn, {"org_id": org_id, "rows": rows, "mode": mode})
+        with self.kernel.db.begin() as conn:
+            org_kind(conn, params["org_id"])
+            job_id = imports.new_job(conn, params["org_id"], params["mode"], len(params["rows"]),
+                                     self.kernel.context.actor)
+        eventlet.spawn_n(imports.run_import, self.kernel.db, self.kernel.unit_of_work, self.vault, job_id,
+                         params["org_id"], params["rows"], params["mode"], _today())
+        return self.get_import_job(job_id)
+
+    @domain_rpc
+    def export_roster(self, org_id):
+        """The organisation's members as full records (its subtree), masked
+        per the verified caller, for the gateway's spreadsheet."""
+        with self._read() as conn:
+            rows = queries.roster(conn, _id(org_id, "org_id"), self.ctx.principal(), vault=self.vault)
+        return [_out(contract.MemberOut, row) for row in rows]
+
+    @domain_rpc
+    def get_import_job(self, job_id):
+        with self._read() as conn:
+            job = imports.get_job(conn, _id(job_id, "job_id"))
+        if job is None:
+            raise NotFound(f"import {job_id} does not exist", {"job_id": job_id})
+        return _out(contract.ImportJobOut, imports.job_answer(job, codec.utcnow()))
 
     @domain_rpc
     def list_legacy_exceptions(self, org_id, limit=50, offset=0):

@@ -129,9 +129,10 @@ def request_founding(uow, parent_id: str, *, today: dt.date, proposed_name: str,
     parent = _parent(uow.conn, parent_id)
     _name_free(uow.conn, parent_id, proposed_name, "proposed_name")
     member_ids = [m["member_id"] for m in founding_members if m.get("member_id")]
-    on_record = len(member_ids) == len(founding_members)  # every founder named by their record
+    # Founders named by their records are counted from them (one named only by name is no full member
+    # on record); with none so named, the declared count stands.
     counted, counted_from = _counted(full_members, member_replica.full_members_among(uow.conn, member_ids)
-                                     if on_record and member_ids else None, "among the founding members")
+                                     if member_ids else None, "among the founding members named by their records")
     request = FoundingRequest.submit(
         new_id(), rules=rules_in_force(on), parent=parent, proposed_name=proposed_name, kind=kind,
         unit=unit, covered_units=list(covered_units), full_members=counted, counted_from=counted_from,

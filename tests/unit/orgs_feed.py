@@ -18,6 +18,7 @@ def org_event(event_type, org_id, version=1, event_id=None, **payload) -> Envelo
         "orgs.branch_founded": {"name": "Nano Branch", "kind": "branch", "parent_id": "committee-1", "unit": UNIT,
                                 "covered_units": [], "full_members": 5, "probationary_members": 0,
                                 "founded_on": FOUNDED, "founded_directly": True, "founding_request_id": None,
+                                "founding_member_ids": [],
                                 "rules_version": "2014"},
         "orgs.org_renamed": {"name": "Renamed", "previous_name": "Nano Branch", "renamed_on": dt.date(2021, 1, 1)},
         "orgs.org_dissolved": {"reason": "merged", "dissolved_on": dt.date(2021, 6, 1)},

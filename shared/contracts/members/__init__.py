@@ -41,3 +41,4 @@ from ..common import ID, Date, PageIn, Text, page_of  # noqa: F401 (published he
 from .answers import *  # noqa: F401,F403
 from .commands import *  # noqa: F401,F403
 from .fields import IdNumber, Phone  # noqa: F401 (published here)
+from .roster import *  # noqa: F401,F403

@@ -7,7 +7,7 @@ from ..common import Date, describe as _describe, page_of
 from ..transfers.answers import TransferOut
 
 __all__ = [
-    "AssessmentOut", "BreachOut", "CancellationOut", "DeadlineOut", "ExtensionOut", "LegacyExceptionOut", "LegacyExceptionPageOut", "LegacyExceptionRowOut", "MEMBER_PATH", "MeOut", "MemberOut",
+    "AssessmentOut", "BreachOut", "CancellationOut", "DeadlineOut", "ExtensionOut", "ImportJobOut", "ImportProblemOut", "LegacyExceptionOut", "LegacyExceptionPageOut", "LegacyExceptionRowOut", "MEMBER_PATH", "MeOut", "MemberOut",
     "MemberPageOut", "MemberRefOut", "MemberRowOut", "MemberWarningOut", "NextDeadlineOut", "PipelineDueOut",
     "ReviewOut", "SponsorOut", "StatusDetailOut", "TalkOut", "TrainingOut", "VoteOut",
 ]
@@ -239,3 +239,29 @@ class LegacyExceptionRowOut(Schema):
 
 
 LegacyExceptionPageOut = page_of(LegacyExceptionRowOut, "LegacyExceptionPage")
+
+
+class ImportProblemOut(Schema):
+    row = fields.Integer(metadata=_describe("the row as the spreadsheet numbers it (the header is row 1)", 7))
+    column = fields.String(allow_none=True, metadata=_describe("the template's header", "身份证号码"))
+    field = fields.String(allow_none=True)
+    code = fields.String(metadata=_describe("the rule or problem", "members.pipeline.min_age"))
+    message = fields.String()
+    message_zh = fields.String()
+
+
+class ImportJobOut(Schema):
+    """An import: poll it until its state is imported, refused or failed."""
+    id = fields.String()
+    org_id = fields.String()
+    mode = fields.String()
+    state = fields.String(metadata=_describe("checking, writing, imported, refused (a bad row in mode all: "
+                                             "nothing written) or failed"))
+    total = fields.Integer(metadata=_describe("rows in the file"))
+    checked = fields.Integer(metadata=_describe("rows checked so far"))
+    written = fields.Integer(metadata=_describe("members registered"))
+    unchanged = fields.Integer(metadata=_describe("rows whose ID number is registered already: left as they are"))
+    errors = fields.List(fields.Nested(ImportProblemOut))
+    actor = fields.String(allow_none=True)
+    created_at = fields.DateTime()
+    finished_at = fields.DateTime(allow_none=True)

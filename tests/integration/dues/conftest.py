@@ -70,7 +70,8 @@ class EventFeed(Publisher):
             unit = {"name": f"{org_id} unit", "unit_type": "enterprise", "address": None}
             payload = {"name": name or org_id, "kind": kind, "parent_id": parent_id, "unit": unit,
                        "covered_units": [], "full_members": 5, "probationary_members": 0, "founded_on": on,
-                       "founded_directly": True, "founding_request_id": None, "rules_version": "2014"}
+                       "founded_directly": True, "founding_request_id": None, "founding_member_ids": [],
+                       "rules_version": "2014"}
             return self.event("orgs", "organisation", org_id, "orgs.branch_founded", payload)
         return self.event("orgs", "organisation", org_id, "orgs.org_created", {
             "name": name or org_id, "kind": kind, "parent_id": parent_id, "unit": None, "created_on": on})

@@ -46,6 +46,10 @@ ROUTES = [
     ("get", "/api/v1/orgs/{org_id}/members", "200", None),
     ("get", "/api/v1/orgs/{org_id}/legacy-exceptions", "200", None),
     ("get", "/api/v1/orgs/{org_id}/arrears", "200", None),
+    ("get", "/api/v1/imports/members/template", "200", None),
+    ("post", "/api/v1/imports/members", "202", None),
+    ("get", "/api/v1/imports/{job_id}", "200", None),
+    ("get", "/api/v1/orgs/{org_id}/roster.xlsx", "200", None),
     ("post", "/api/v1/dues/arrears-check", "200", "ArrearsCheckIn"),
     ("get", "/api/v1/orgs/{org_id}/pipeline/due", "200", None),
     *[("post", f"/api/v1/members/{{member_id}}/pipeline/{step}", "200", schema.__name__)

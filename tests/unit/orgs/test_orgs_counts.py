@@ -78,9 +78,13 @@ def test_a_founding_is_counted_from_its_founders_records(db, run, read, branch):
     assert (request["full_members"], request["counted_from"]) == (3, "records")
 
 
-def test_founders_not_all_on_record_keep_the_declared_count(db, run, read, branch):
+def test_founders_named_only_by_name_are_no_full_members_on_record(db, run, read, branch):
     parent = read(queries.get_org, branch, TODAY)["parent_id"]
     [known] = on_record(db, branch, 1)
     founders = [{"name": "Known", "member_id": known}, {"name": "New A"}, {"name": "New B"}]
-    request = read(queries.get_founding_request, request_founding(run, parent, founders), TODAY)
+    with pytest.raises(RuleViolation) as refused:
+        request_founding(run, parent, founders)
+    assert refused.value.fields == {"full_members": 3, "on_record": 1}
+    by_name = [{"name": "New A"}, {"name": "New B"}, {"name": "New C"}]
+    request = read(queries.get_founding_request, request_founding(run, parent, by_name), TODAY)
     assert (request["full_members"], request["counted_from"]) == (3, "declared")
