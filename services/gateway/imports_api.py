@@ -32,6 +32,9 @@ UPLOAD_NOTE = ("The request body is the file itself (at most 16 MiB), with Conte
 
 
 def _cell(value):
+    """A cell as JSON: a spreadsheet's dates come as datetimes at midnight."""
+    if isinstance(value, dt.datetime):
+        value = value.date() if value.time() == dt.time() else value
     return value.isoformat() if isinstance(value, (dt.date, dt.datetime)) else value
 
 
@@ -44,7 +47,7 @@ def rows_of(body: bytes, content_type: str) -> list[dict]:
         except Exception:  # a corrupt or foreign file: openpyxl raises many kinds
             raise InvalidInput("the file is not a readable XLSX workbook", {"file": "unreadable"}) from None
         table = [list(row) for row in sheet.iter_rows(values_only=True)]
-    elif media in (CSV, "text/plain", "application/csv"):
+    elif media in (CSV, "application/csv", "application/octet-stream"):
         for encoding in ("utf-8-sig", "gb18030"):
             try:
                 text = body.decode(encoding)

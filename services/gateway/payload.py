@@ -24,6 +24,16 @@ MAX_UPLOAD_BYTES = 16 * 1024 * 1024
 """A roster file (XLSX or CSV; the district's 6,234 members are ~1 MB): the one body allowed to be large."""
 
 
+UPLOAD_MEDIA = ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "text/csv",
+                "application/csv", "application/octet-stream")
+"""What an upload may be sent as: none is a type a browser form sends across origins unasked."""
+
+
+def upload_media_problem(content_type: str) -> str | None:
+    mimetype, _ = parse_options_header(content_type or "")
+    return None if mimetype.lower() in UPLOAD_MEDIA else "Must be an XLSX or CSV file: " + ", ".join(UPLOAD_MEDIA)
+
+
 def body_limit(path: str) -> int:
     return MAX_UPLOAD_BYTES if path.startswith(UPLOAD_PATHS) else MAX_BODY_BYTES
 

@@ -115,7 +115,8 @@ class JsonWsgiApp(WsgiApp):
                             {"Origin": ["Not this API's origin, nor an allowed one."]})
         content_type = sent_content_type(environ)
         if content_type is not None:
-            problem = payload.json_media_type_problem(content_type)
+            upload = environ.get("PATH_INFO", "").startswith(payload.UPLOAD_PATHS)
+            problem = (payload.upload_media_problem if upload else payload.json_media_type_problem)(content_type)
             if problem:
                 raise unsupported_media_type(problem)
 
@@ -251,8 +252,8 @@ def routing_error_response(exc: HTTPException, correlation: str) -> Response:
 
 def unsupported_media_type(problem: str) -> HttpError:
     return HttpError(415, "unsupported_media_type",
-                     "The request body must be JSON, sent as Content-Type: application/json.",
-                     {"Content-Type": [problem]})
+                     "The request body is not of a type this route takes (JSON, sent as Content-Type: "
+                     "application/json; a roster upload: an XLSX or CSV file).", {"Content-Type": [problem]})
 
 
 def request_timeout() -> HttpError:

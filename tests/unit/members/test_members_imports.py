@@ -3,30 +3,16 @@ rule and reported with its row, column and reason in Chinese and English;
 nothing written unless the whole file is valid (or only the valid rows, in
 mode valid_rows); the ID number is the natural key, so importing a file
 twice changes nothing."""
-import datetime as dt
 
 import pytest
 from sqlalchemy import func, select
 
-from members_builders import TODAY, make_id_number
+from members_builders import TODAY
+from roster_rows import roster_row
 from services.members import imports, personal, queries
 from services.members.projections import members
 from shared.tables import events, outbox
 
-D = dt.date
-BIRTH = D(1990, 5, 4)
-
-
-def roster_row(seq: int, **overrides) -> dict:
-    """A row as the template's headers name its cells: a full member with a history that keeps every rule."""
-    born = BIRTH + dt.timedelta(days=seq // 1000)
-    row = {"姓名": f"党员{seq}", "性别": "女", "出生日期": born, "民族": "汉族", "学历": "大学本科",
-           "身份证号码": make_id_number(born, f"{seq % 1000:03d}"), "手机号码": f"139{seq:08d}", "工作单位": "纳米科技有限公司",
-           "所在党支部": "Nano Branch", "人员类别": "正式党员", "申请入党日期": "2015-03-01",
-           "确定入党积极分子日期": "2015-09-01", "确定发展对象日期": "2016-10-08", "接收预备党员日期": "2017-01-10",
-           "转为正式党员日期": dt.datetime(2018, 1, 10)}
-    row.update(overrides)
-    return {key: value for key, value in row.items() if value is not None}
 
 
 @pytest.fixture
