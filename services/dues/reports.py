@@ -178,3 +178,22 @@ def arrears(conn, org_id: str, today: dt.date, limit: int, offset: int) -> dict:
     return {"org_id": org_id, "as_of_month": month_text(now), "items": behind[offset:offset + limit],
             "total": len(behind), "outstanding": sum((row["outstanding"] for row in behind), ZERO),
             "limit": limit, "offset": offset}
+
+
+MAX_PAYMENTS = 100_000
+"""Payments in one export (a district's year is ~75,000 member-months)."""
+
+
+def payments(conn, org_id: str, year: int) -> list[dict]:
+    """The payments recorded in the organisation's subtree in ``year``, by
+    date: who paid, for which months, how much (dues and voluntary)."""
+    _, orgs = _scope(conn, org_id)
+    rows = conn.execute(select(dues_payments).where(
+        dues_payments.c.org_id.in_(list(orgs)), dues_payments.c.paid_on >= dt.date(year, 1, 1),
+        dues_payments.c.paid_on < dt.date(year + 1, 1, 1))
+        .order_by(dues_payments.c.paid_on, dues_payments.c.org_id, dues_payments.c.position).limit(MAX_PAYMENTS))
+    return [{"payment_id": row.payment_id, "member_id": row.member_id, "org_id": row.org_id,
+             "org_name": orgs.get(row.org_id), "months": [m["month"] for m in row.months],
+             "dues_amount": row.dues_amount, "voluntary_extra": row.voluntary_extra, "total": row.total,
+             "forward_to_central": row.forward_to_central, "paid_by": row.paid_by, "paid_on": row.paid_on}
+            for row in rows]

@@ -152,6 +152,14 @@ class DuesService:
                                                                 **params))
 
     @domain_rpc
+    def list_payments(self, org_id, year):
+        """The subtree's payments of ``year`` (reports.payments), for an export."""
+        params = _valid(contract.ReportIn, {"year": year})
+        with self._read() as conn:
+            return _out(contract.PaymentRowOut, reports.payments(conn, _id(org_id, "org_id"), params["year"]),
+                        many=True)
+
+    @domain_rpc
     def list_arrears(self, org_id, limit=50, offset=0):
         """Who is behind in the organisation's subtree (reports.arrears)."""
         params = _valid(PageIn, {"limit": limit, "offset": offset})

@@ -365,6 +365,8 @@ POLICY = {
     f"POST {V1}/imports/members": write(Org("org_id", source="query")),
     f"GET {V1}/imports/<job_id>": read(ImportJob()),
     f"GET {O}/roster.xlsx": read(Org()),
+    f"GET {O}/dues-report.xlsx": read(Org()),
+    f"GET {O}/payments.xlsx": read(Org()),
     f"GET {O}/dues-base-policy": read(Org()),
     f"GET {O}/dues-report": read(Org()),
     f"GET {O}/arrears": read(Org()),

@@ -19,7 +19,7 @@ from shared.nameko_adapter import CallContext
 
 # The mixins are reached through their modules: `nameko run` takes every
 # class with entrypoints found in this module's namespace for a service.
-from . import docs, dues_api, identity_api, imports_api, members_api, orgs_api, policy, transfers_api
+from . import docs, dues_api, identity_api, members_api, orgs_api, policy, spreadsheets_api, transfers_api
 from . import health as health_check
 from .auth import Auth
 from .http import CORRELATION_HEADER, config_seconds, correlation_id, http
@@ -36,7 +36,7 @@ def _scope_events(source, event_type):
 
 
 class GatewayService(identity_api.IdentityApi, orgs_api.OrgsApi, members_api.MembersApi,
-                     transfers_api.TransfersApi, dues_api.DuesApi, imports_api.ImportApi):
+                     transfers_api.TransfersApi, dues_api.DuesApi, spreadsheets_api.SpreadsheetsApi):
     name = "gateway"
 
     ctx = CallContext()

@@ -335,6 +335,10 @@ def search_members(conn, principal, q: str, limit: int, offset: int, org_id: str
     return page([_row(row) for row in rows], total, limit, offset)
 
 
+def member_names(conn, member_ids: list[str]) -> dict[str, str]:
+    return dict(conn.execute(select(members.c.id, members.c.name).where(members.c.id.in_(member_ids))).all())
+
+
 MAX_ROSTER = 20_000
 """Members in one roster export (a district of 6,234 and room to spare)."""
 

@@ -189,6 +189,13 @@ class MembersService(transfer_service.TransferEntrypoints):
         return self.get_import_job(job_id)
 
     @domain_rpc
+    def member_names(self, member_ids):
+        """{id: name} of the members asked (names are no personal data: every list shows them)."""
+        ids = _valid(contract.MemberIdsIn, {"member_ids": member_ids})["member_ids"]
+        with self._read() as conn:
+            return queries.member_names(conn, ids)
+
+    @domain_rpc
     def export_roster(self, org_id):
         """The organisation's members as full records (its subtree), masked
         per the verified caller, for the gateway's spreadsheet."""

@@ -7,7 +7,7 @@ from ..common import Date, Money, describe as _describe
 
 __all__ = [
     "AccountOut", "ArrearsFlagOut", "ArrearsPageOut", "ArrearsRowOut", "ArrearsRunOut", "BalanceOut", "BasePolicyOut", "ClearanceOut",
-    "MemberFlagOut", "MonthAmountOut", "PeriodOut", "ReceiptOut", "ReductionOut", "ReportBranchOut", "ReportFiguresOut",
+    "MemberFlagOut", "MonthAmountOut", "PaymentRowOut", "PeriodOut", "ReceiptOut", "ReductionOut", "ReportBranchOut", "ReportFiguresOut",
     "ReportMonthOut", "ReportOut", "ReportTotalsOut", "StatementMonthOut", "StatusOut",
 ]
 
@@ -209,3 +209,18 @@ class ArrearsPageOut(Schema):
     total = fields.Integer()
     limit = fields.Integer()
     offset = fields.Integer()
+
+
+class PaymentRowOut(Schema):
+    """A payment as a subtree's year lists it."""
+    payment_id = fields.String()
+    member_id = fields.String()
+    org_id = fields.String()
+    org_name = fields.String(allow_none=True)
+    months = fields.List(fields.String())
+    dues_amount = _amount()
+    voluntary_extra = _amount()
+    total = _amount()
+    forward_to_central = fields.Boolean()
+    paid_by = fields.String(allow_none=True)
+    paid_on = Date()

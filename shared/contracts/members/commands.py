@@ -10,7 +10,7 @@ from .fields import IdNumber, Phone, _check_id_birth_date, _count, _expected_ver
 __all__ = [
     "AdmissionVoteIn", "ApproveAdmissionIn", "ApproveCandidateIn", "AssignContactsIn", "AssignSponsorsIn",
     "CancelProbationIn", "ChangeStatusIn", "ConfirmFullIn", "DesignateActivistIn", "ErasePersonalDataIn",
-    "ExtendProbationIn", "GetMemberIn", "ImportIn", "ImportQueryIn", "LegacyExceptionIn", "MAX_IMPORT_ROWS", "MemberListIn", "PIPELINE_STEPS", "PipelineDueIn", "RecordAssessmentIn",
+    "ExtendProbationIn", "GetMemberIn", "ImportIn", "ImportQueryIn", "MemberIdsIn", "LegacyExceptionIn", "MAX_IMPORT_ROWS", "MemberListIn", "PIPELINE_STEPS", "PipelineDueIn", "RecordAssessmentIn",
     "RecordPoliticalReviewIn", "RecordTalkIn", "RecordTrainingIn", "RegisterMemberIn", "SearchIn", "StepIn",
     "UpdateMemberIn", "VoteIn", "vote_count_problems",
 ]
@@ -304,3 +304,8 @@ class ImportQueryIn(Schema):
         "the organisation the roster is for (yours to administer): every row's branch is in its subtree"))
     mode = fields.String(load_default="all", validate=validate.OneOf(("all", "valid_rows")), metadata=_describe(
         "all: nothing is written unless every row is valid; valid_rows: the valid rows are written", "all"))
+
+
+class MemberIdsIn(Schema):
+    member_ids = fields.List(fields.String(validate=ID), required=True,
+                             validate=validate.Length(max=MAX_IMPORT_ROWS * 5))

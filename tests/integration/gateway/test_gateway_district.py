@@ -8,6 +8,7 @@ import datetime as dt
 import io
 
 import pytest
+from openpyxl import load_workbook
 from pypdf import PdfReader
 
 from access_helpers import as_role
@@ -147,3 +148,23 @@ def test_a_letter_waits_for_the_dues_and_prints_as_issued(platform, district):
         assert expected in text, expected
     outsider = as_role("org_admin", d["B2"], "other-branch")
     platform.call("GET", f"/api/v1/transfers/{transfer}/letter.pdf", 403, headers=outsider)
+
+
+def test_the_subtrees_payments_and_dues_report_come_out_as_xlsx(platform, district):
+    d = district
+    for name in ("王芳", "赵敏"):
+        platform.until("POST", "/api/v1/dues/payments", 201, json={
+            "idempotency_key": f"export-{name}", "member_id": d["members"][name], "months": [f"{TODAY:%Y-%m}"],
+            "amount": "102.00"})
+    sheet = lambda response, index=0: list(load_workbook(io.BytesIO(response.content), read_only=True)
+                                           .worksheets[index].iter_rows(values_only=True))
+    payments = sheet(platform.call("GET", f"/api/v1/orgs/{d['C']}/payments.xlsx", 200, params={"year": TODAY.year}))
+    assert payments[0][:4] == ("缴费日期", "党员姓名", "所在党支部", "缴费月份")
+    assert sorted((row[1], row[2], row[6]) for row in payments[1:]) == \
+        [("王芳", "纳米科技党支部", 102), ("赵敏", "生物医药党支部", 102)]
+    report = platform.call("GET", f"/api/v1/orgs/{d['C']}/dues-report.xlsx", 200, params={"year": TODAY.year})
+    by_branch = sheet(report, 1)
+    assert by_branch[0][:3] == ("党支部", "党员人数", "应交") and by_branch[-1][0] == "合计"
+    assert by_branch[-1][3] == 204, "collected in the whole subtree"
+    outsider = as_role("org_admin", d["B3"], "hill")
+    platform.call("GET", f"/api/v1/orgs/{d['C']}/payments.xlsx", 403, params={"year": TODAY.year}, headers=outsider)

@@ -155,3 +155,15 @@ def test_a_flag_shows_on_the_arrears_list(tree, run, read, admit):
 def test_the_arrears_list_of_an_unknown_org_is_404(tree, read):
     with pytest.raises(NotFound):
         behind(read, "no-such-org")
+
+
+def test_a_subtrees_payments_of_a_year_by_date(tree, run, read, admit):
+    member(run, admit, "m-6", "branch-a")
+    member(run, admit, "m-7", "branch-c")
+    pay(run, "m-6", ["2024-01", "2024-02"], "30.00")
+    pay(run, "m-7", ["2024-01"], "15.00", voluntary_extra=D("50.00"))
+    listed = read(reports.payments, "committee", 2024)
+    assert [(p["member_id"], p["org_name"], p["months"], p["total"]) for p in listed] == \
+        [("m-6", "branch-a", ["2024-01", "2024-02"], D("30.00")), ("m-7", "branch-c", ["2024-01"], D("65.00"))]
+    assert [p["member_id"] for p in read(reports.payments, "general", 2024)] == ["m-6"]
+    assert read(reports.payments, "committee", 2023) == []

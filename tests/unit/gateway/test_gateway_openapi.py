@@ -50,6 +50,8 @@ ROUTES = [
     ("post", "/api/v1/imports/members", "202", None),
     ("get", "/api/v1/imports/{job_id}", "200", None),
     ("get", "/api/v1/orgs/{org_id}/roster.xlsx", "200", None),
+    ("get", "/api/v1/orgs/{org_id}/dues-report.xlsx", "200", None),
+    ("get", "/api/v1/orgs/{org_id}/payments.xlsx", "200", None),
     ("post", "/api/v1/dues/arrears-check", "200", "ArrearsCheckIn"),
     ("get", "/api/v1/orgs/{org_id}/pipeline/due", "200", None),
     *[("post", f"/api/v1/members/{{member_id}}/pipeline/{step}", "200", schema.__name__)

@@ -1,12 +1,13 @@
-"""Rosters in and out as spreadsheets (docs/domain.md §2.9), a mixin of
+"""Spreadsheets in and out (docs/domain.md §2.9), a mixin of
 ``GatewayService``: the import template, an import (an XLSX or CSV file in
 the template, read here with openpyxl / csv into rows the members service
-checks and writes: a job to poll), and a roster as XLSX, masked as the
-caller's role requires. The columns are ``shared.contracts.members.COLUMNS``,
+checks and writes: a job to poll), and XLSX exports of a subtree's roster
+(masked as the caller's role requires), payments and dues report. The columns are ``shared.contracts.members.COLUMNS``,
 so an exported roster reads back as an import."""
 import csv
 import datetime as dt
 import io
+from decimal import Decimal
 
 from nameko.rpc import RpcProxy
 from openpyxl import Workbook, load_workbook
@@ -14,7 +15,7 @@ from openpyxl.styles import Font
 from werkzeug.wrappers import Response
 
 from shared.contracts.members import COLUMNS
-from shared.contracts import members as c
+from shared.contracts import dues as dc, members as c
 from shared.errors import InvalidInput
 from shared.vocabulary import GENDER_LABELS, STAGE_LABELS
 
@@ -80,21 +81,34 @@ def rows_of(body: bytes, content_type: str) -> list[dict]:
     return rows
 
 
-def workbook(title: str, rows: list[list], widths=None) -> bytes:
+def workbook(*sheets: tuple[str, list[str], list[list]]) -> bytes:
+    """An XLSX of ``sheets`` (title, headers, rows): bold, frozen headers, columns wide enough for them."""
     book = Workbook()
-    sheet = book.active
-    sheet.title = title
-    sheet.append([header for header, _, _, _ in COLUMNS])
-    for cell in sheet[1]:
-        cell.font = Font(bold=True)
-    for row in rows:
-        sheet.append(row)
-    for index, (header, _, _, _) in enumerate(COLUMNS, start=1):
-        sheet.column_dimensions[sheet.cell(1, index).column_letter].width = max(12, 2 * len(header) + 4)
-    sheet.freeze_panes = "A2"
+    book.remove(book.active)
+    for title, headers, rows in sheets:
+        sheet = book.create_sheet(title)
+        sheet.append(headers)
+        for cell in sheet[1]:
+            cell.font = Font(bold=True)
+        for row in rows:
+            sheet.append(row)
+        for index, header in enumerate(headers, start=1):
+            sheet.column_dimensions[sheet.cell(1, index).column_letter].width = max(12, 2 * len(header) + 4)
+        sheet.freeze_panes = "A2"
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()
+
+
+ROSTER_HEADERS = [header for header, _, _, _ in COLUMNS]
+REPORT_FIGURES = (("应交", "owed"), ("已交", "collected"), ("欠交", "outstanding"), ("免交", "waived"))
+BRANCH_FIGURES = (("党员人数", "members"), *REPORT_FIGURES, ("预交", "collected_in_advance"),
+                  ("自愿多交", "voluntary"), ("上缴中央", "forwarded_to_central"))
+PAYMENT_HEADERS = ["缴费日期", "党员姓名", "所在党支部", "缴费月份", "党费（元）", "自愿多交（元）", "合计（元）", "经手人"]
+
+
+def _money(value):
+    return Decimal(value) if isinstance(value, str) else value
 
 
 def xlsx_response(content: bytes, filename: str) -> Response:
@@ -112,13 +126,14 @@ def _roster_row(member: dict) -> list:
     return [values.get(field) for _, field, _, _ in COLUMNS]
 
 
-class ImportApi:
+class SpreadsheetsApi:
     members = RpcProxy("members")
+    dues = RpcProxy("dues")
 
     @api("GET", IMPORTS + "/members/template", tag="imports", media=XLSX,
          summary="The roster import template (XLSX, Chinese column headers), with a sheet explaining each column")
     def import_template(self):
-        book_bytes = workbook("党员名册", [])
+        book_bytes = workbook(("党员名册", ROSTER_HEADERS, []))
         book = load_workbook(io.BytesIO(book_bytes))
         notes = book.create_sheet("填写说明")
         notes.append(["列名", "English", "示例 / example"])
@@ -150,5 +165,31 @@ class ImportApi:
     def export_roster(self, org_id):
         members = self.members.export_roster(org_id)
         stamp = dt.date.today().isoformat()
-        return xlsx_response(workbook("党员名册", [_roster_row(m) for m in members]), f"roster-{org_id}-{stamp}.xlsx")
+        return xlsx_response(workbook(("党员名册", ROSTER_HEADERS, [_roster_row(m) for m in members])),
+                             f"roster-{org_id}-{stamp}.xlsx")
+
+    @api("GET", V1 + "/orgs/<org_id>/dues-report.xlsx", tag="imports", media=XLSX, query=dc.ReportIn,
+         summary="The organisation's dues report for a year (its subtree) as XLSX: by month and by branch")
+    def export_dues_report(self, org_id, year, month=None):
+        report = self.dues.dues_report(org_id, year, month=month)
+        months = [[m["month"], *(_money(m[key]) for _, key in REPORT_FIGURES), m["paid_months"]]
+                  for m in report["months"]]
+        branches = [[b["name"] or b["org_id"], *(_money(b[key]) for _, key in BRANCH_FIGURES)]
+                    for b in report["branches"]]
+        totals = report["totals"]
+        branches.append(["合计", *(_money(totals[key]) for _, key in BRANCH_FIGURES)])
+        return xlsx_response(workbook(
+            ("按月", ["月份", *(h for h, _ in REPORT_FIGURES), "缴费人次"], months),
+            ("按支部", ["党支部", *(h for h, _ in BRANCH_FIGURES)], branches)),
+            f"dues-report-{org_id}-{year}.xlsx")
+
+    @api("GET", V1 + "/orgs/<org_id>/payments.xlsx", tag="imports", media=XLSX, query=dc.ReportIn,
+         summary="The payments recorded in the organisation's subtree in a year, as XLSX, with members' names")
+    def export_payments(self, org_id, year, month=None):
+        payments = self.dues.list_payments(org_id, year)
+        names = self.members.member_names(sorted({p["member_id"] for p in payments})) if payments else {}
+        rows = [[p["paid_on"], names.get(p["member_id"], p["member_id"]), p["org_name"] or p["org_id"],
+                 "、".join(p["months"]), _money(p["dues_amount"]), _money(p["voluntary_extra"]), _money(p["total"]),
+                 p["paid_by"]] for p in payments]
+        return xlsx_response(workbook(("缴费记录", PAYMENT_HEADERS, rows)), f"payments-{org_id}-{year}.xlsx")
 
