@@ -6,6 +6,7 @@ party group lists the members naming it; search finds by name and by ID
 number within the caller's scope and nothing outside it."""
 import datetime as dt
 import io
+import time
 
 import pytest
 from openpyxl import load_workbook
@@ -168,3 +169,22 @@ def test_the_subtrees_payments_and_dues_report_come_out_as_xlsx(platform, distri
     assert by_branch[-1][3] == 204, "collected in the whole subtree"
     outsider = as_role("org_admin", d["B3"], "hill")
     platform.call("GET", f"/api/v1/orgs/{d['C']}/payments.xlsx", 403, params={"year": TODAY.year}, headers=outsider)
+
+
+def test_a_committee_elected_on_a_declared_count_that_differs_from_the_records_is_422(platform, district):
+    """纳米科技党支部 has three full members on record (王芳, 李强, 张伟)."""
+    branch = district["B1"]
+    seats = [{"role": "secretary", "name": "王芳"}]
+    deadline = dt.datetime.now() + dt.timedelta(seconds=30)
+    while True:  # orgs counts from its roster of members' events: until all three have arrived
+        response = platform.call("PUT", f"/api/v1/orgs/{branch}/committee", json={
+            "elected_on": TODAY.isoformat(), "seats": seats, "full_members": 3})
+        if response.status_code == 200 or dt.datetime.now() > deadline:
+            break
+        time.sleep(0.2)
+    assert response.status_code == 200, response.text
+    assert platform.call("GET", f"/api/v1/orgs/{branch}/committee", 200).json()["counted_from"] == "records"
+    refused = platform.call("PUT", f"/api/v1/orgs/{branch}/committee", 422, json={
+        "elected_on": TODAY.isoformat(), "seats": seats, "full_members": 9}).json()["error"]
+    assert refused["rule"] == "orgs.count.differs_from_records"
+    assert (str(refused["fields"]["full_members"]), str(refused["fields"]["on_record"])) == ("9", "3")
