@@ -32,6 +32,7 @@ bench: venv services
 	$(VPY) bench/members.py
 	$(VPY) bench/dues.py
 	$(VPY) bench/gateway.py
+	$(VPY) bench/imports.py
 
 # Mutation testing of the rule modules against the unit tests ([tool.mutmut] in
 # pyproject.toml; reviewed equivalents in mutation-equivalents.toml). Not part of
