@@ -20,6 +20,8 @@ from access_helpers import as_role
 from services.demo_members import id_number
 from services.gateway import policy
 from services.gateway.service import GatewayService, http_routes
+from roster_rows import roster_row
+from shared.contracts.members import COLUMNS
 from stage_history import history_json
 
 pytestmark = pytest.mark.integration
@@ -63,17 +65,24 @@ def world(platform):
         "username": "matrix-staff", "display_name": "矩阵", "password": "a long passphrase", "kind": "staff",
         "roles": [{"role": "org_admin", "org_id": a}]})
     platform.until("GET", f"/api/v1/members/{member}/dues", 200)
+    headers_row = ",".join(header for header, _, _, _ in COLUMNS[:11])
+    cells = {**roster_row(77, branch=a), "出生日期": "1990-05-04", "转为正式党员日期": "2018-01-10"}
+    roster = (f"{headers_row}\n" + ",".join(str(cells.get(h, "")) for h, _, _, _ in COLUMNS[:11]) + "\n").encode()
+    job = platform.call("POST", "/api/v1/imports/members", 202, params={"org_id": a}, data=roster,
+                        headers={**as_role("district_admin"), "Content-Type": "text/csv"}).json()["id"]
     headers = {"anonymous": {}, "member_a": as_role("member", subject="member-a", member_id=member),
                "admin_a": as_role("org_admin", a, "admin-a"), "admin_b": as_role("org_admin", b, "admin-b"),
                "admin_c": as_role("org_admin", c, "admin-c"), "district_admin": as_role("district_admin"),
                "auditor": as_role("auditor"), "integration": as_role("integration")}
-    return {"A": a, "B": b, "C": c, "member": member, "transfer": transfer, "founding": founding,
+    return {"A": a, "B": b, "C": c, "member": member, "transfer": transfer, "founding": founding, "job": job,
+            "roster": roster,
             "alliance": alliance, "headers": headers, "lineage": {a: (a, c), b: (b, c), c: (c,)}}
 
 
 def path_values(world):
     return {"org_id": world["A"], "member_id": world["member"], "request_id": world["founding"],
             "transfer_id": world["transfer"], "alliance_id": world["alliance"], "username": "matrix-staff",
+            "job_id": world["job"],
             "path:asset": "swagger-ui.css"}
 
 
@@ -100,6 +109,8 @@ def target(rule, world):
                 "either": world["lineage"][a] + world["lineage"][b]}[scope.side]
         return orgs, world["member"]
     if isinstance(scope, policy.Grants):
+        return world["lineage"][a], None
+    if isinstance(scope, policy.ImportJob):
         return world["lineage"][a], None
     if isinstance(scope, policy.CallersOwn):  # no org in the query: every staff role, within its own scope
         return (a, b, c), None
@@ -133,6 +144,8 @@ def request_for(method, path, rule, world):
     query = {}
     if "dues-report" in path or "payments.xlsx" in path:
         query["year"] = TODAY.year
+    if path.endswith("/imports/members") and method == "POST":
+        query["org_id"] = world["A"]
     if path.endswith("/accounts") and method == "GET":
         query["org_id"] = world["A"]
     if path == "/api/v1/members" and method == "GET":
@@ -176,8 +189,11 @@ def test_the_authorisation_matrix(platform, world):
         query, body = request_for(method, path, rule, world)
         url = concrete(path, world)
         for caller in CALLERS:
-            response = platform.call(method, url, headers=world["headers"][caller], params=query,
-                                     **({"json": body} if body is not None else {}))
+            if path.endswith("/imports/members") and method == "POST":  # an upload: the file is the body
+                sent = {"data": world["roster"], "headers": {**world["headers"][caller], "Content-Type": "text/csv"}}
+            else:
+                sent = {"headers": world["headers"][caller], **({"json": body} if body is not None else {})}
+            response = platform.call(method, url, params=query, **sent)
             status = response.status_code
             checked += 1
             if not allowed(rule, caller, world):
