@@ -326,6 +326,26 @@ def _row_writer(dialect, table: Table, columns: tuple[str, ...]):
     return head, group, [table.c[c].type.dialect_impl(dialect).bind_processor(dialect) for c in columns]
 
 
+def insert_in_one_trip(conn, rows: list[tuple[Table, list[dict]]]):
+    """Rows of several tables (each list with the same keys) inserted in one
+    driver call on PostgreSQL, a statement per table; through SQLAlchemy,
+    one statement after another, elsewhere (SQLite has no round trips)."""
+    if conn.dialect.name != "postgresql":
+        for table, table_rows in rows:
+            conn.execute(insert(table), table_rows)
+        return
+    sql, params = [], []
+    for table, table_rows in rows:
+        statement, values = _insert_rows(conn.dialect, table, table_rows)
+        sql.append(statement)
+        params += values
+    cursor = conn.connection.dbapi_connection.cursor()
+    try:
+        cursor.execute("; ".join(sql), params)
+    finally:
+        cursor.close()
+
+
 def _insert_rows(dialect, table: Table, rows: list[dict]) -> tuple[str, list]:
     """One multi-row INSERT of ``rows`` (the same keys, in the same order) as SQL text and parameters."""
     head, group, processors = _row_writer(dialect, table, tuple(rows[0]))

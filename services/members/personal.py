@@ -20,6 +20,7 @@ from sqlalchemy import Column, Date, LargeBinary, String, Table, delete, select,
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from shared.envelope import Envelope
+from shared.store import insert_in_one_trip
 from shared.errors import Conflict
 from shared.identifiers import phone_digits
 
@@ -75,6 +76,16 @@ def _guarded(conn, statement, params=None):
         raise PersonalDataError(f"personal data statement failed ({type(exc).__name__})") from None
 
 
+def _guarded_one_trip(conn, rows):
+    """``insert_in_one_trip`` (shared/store.py), guarded as ``_guarded``."""
+    try:
+        insert_in_one_trip(conn, rows)
+    except (IntegrityError, conn.dialect.loaded_dbapi.IntegrityError):
+        raise Conflict(*DUPLICATE) from None
+    except (SQLAlchemyError, conn.dialect.loaded_dbapi.Error) as exc:
+        raise PersonalDataError(f"personal data statement failed ({type(exc).__name__})") from None
+
+
 def _secrets_row(conn, member_id: str):
     return _guarded(conn, select(member_secrets).where(member_secrets.c.member_id == member_id)).first()
 
@@ -95,21 +106,16 @@ def is_erased(conn, member_id: str) -> bool:
     return row is not None and row.erased_on is not None
 
 
-_NEW_KEY, _NEW_SECRETS, _NEW_PHONE = member_keys.insert(), member_secrets.insert(), member_phone_index.insert()
+_NEW_PHONE = member_phone_index.insert()
 
 
 def save_new_members_data(conn, member_id: str, id_number: str, phone: str, *, vault: Vault | None = None):
-    """A member registered in this transaction: a new data key and both
-    ciphertexts, written without reading first (there is nothing to read).
-    An ID number already registered fails the keyed hash's unique index:
-    Conflict, and the registration's transaction is rolled back with it."""
-    vault = _vault(vault)
-    key = vault.new_data_key()
-    _guarded(conn, _NEW_KEY, {"member_id": member_id, "wrapped_key": vault.wrap(member_id, key)})
-    _guarded(conn, _NEW_SECRETS, {"member_id": member_id, "id_number_hmac": vault.id_number_index(id_number),
-                                  "id_number": vault.encrypt(key, member_id, "id_number", id_number),
-                                  "phone": vault.encrypt(key, member_id, "phone", phone)})
-    _guarded(conn, _NEW_PHONE, {"member_id": member_id, "phone_hmac": vault.phone_index(phone_digits(phone))})
+    """A member registered in this transaction: a new data key, both
+    ciphertexts and the keyed hashes, written without reading first (there
+    is nothing to read), in one round trip. An ID number already registered
+    fails the keyed hash's unique index: Conflict, and the registration's
+    transaction is rolled back with it."""
+    save_many_new(conn, [(member_id, id_number, phone)], vault=vault)
 
 
 def save_many_new(conn, people: list[tuple[str, str, str]], *, vault: Vault | None = None):
@@ -127,8 +133,7 @@ def save_many_new(conn, people: list[tuple[str, str, str]], *, vault: Vault | No
                         "id_number": vault.encrypt(key, member_id, "id_number", id_number),
                         "phone": vault.encrypt(key, member_id, "phone", phone)})
         phones.append({"member_id": member_id, "phone_hmac": vault.phone_index(phone_digits(phone))})
-    for statement, rows in ((_NEW_KEY, keys), (_NEW_SECRETS, secrets), (_NEW_PHONE, phones)):
-        _guarded(conn, statement, rows)
+    _guarded_one_trip(conn, [(member_keys, keys), (member_secrets, secrets), (member_phone_index, phones)])
 
 
 def save_personal_data(conn, member_id: str, id_number: str | None = None, phone: str | None = None, *,
