@@ -31,15 +31,20 @@ class RuleBook(Generic[R]):
         (of ``rule_sets`` if given: a test's, or an account's own). A day
         before the earliest is refused: no rules judged it."""
         rule_sets = self.rule_sets if rule_sets is None else rule_sets
-        in_force = [rules for rules in rule_sets if rules.effective_from <= on]
-        if not in_force:
+        rules = _latest(rule_sets, on)
+        if rules is None:
             earliest = min(rules.effective_from for rules in rule_sets)
             raise InvalidInput(f"no {self.what} rules are in force on {on.isoformat()} "
                                f"(the earliest take effect on {earliest.isoformat()})", {"date": on.isoformat()})
-        return max(in_force, key=lambda rules: rules.effective_from)
+        return rules
 
     def judging(self, on: dt.date) -> R | None:
         """The rule set that judges an act of ``on``; None for an act before
         the earliest set (an old record is taken as it happened, unjudged)."""
-        in_force = [rules for rules in self.rule_sets if rules.effective_from <= on]
-        return max(in_force, key=lambda rules: rules.effective_from) if in_force else None
+        return _latest(self.rule_sets, on)
+
+
+def _latest(rule_sets: Sequence[R], on: dt.date) -> R | None:
+    """The latest of ``rule_sets`` effective by ``on``; None before them all."""
+    in_force = [rules for rules in rule_sets if rules.effective_from <= on]
+    return max(in_force, key=lambda rules: rules.effective_from) if in_force else None

@@ -128,8 +128,7 @@ class EventStore:
                 {"aggregate_id": appends[0].aggregate_id}) from None
         for append in appends:
             if not one_trip:
-                for table, table_rows in _by_table(append.rows):
-                    conn.execute(insert(table), table_rows)
+                insert_in_one_trip(conn, _by_table(append.rows))
                 if append.snapshot is not None:
                     append.snapshot[0].save(conn, append.snapshot[1])
             for project, envelope in append.calls:
@@ -165,11 +164,7 @@ class EventStore:
         for statement, values_ in statements:
             sql += "; " + statement
             params += values_
-        cursor = conn.connection.dbapi_connection.cursor()
-        try:
-            cursor.execute(sql, params)
-        finally:
-            cursor.close()
+        _execute(conn, sql, params)
 
     # Reading goes straight to the driver's cursor and makes each envelope
     # straight from the row's values (Envelope is a named tuple): replaying a
@@ -339,9 +334,14 @@ def insert_in_one_trip(conn, rows: list[tuple[Table, list[dict]]]):
         statement, values = _insert_rows(conn.dialect, table, table_rows)
         sql.append(statement)
         params += values
+    _execute(conn, "; ".join(sql), params)
+
+
+def _execute(conn, sql: str, params: list):
+    """SQL text with its parameters in one call on the driver's cursor."""
     cursor = conn.connection.dbapi_connection.cursor()
     try:
-        cursor.execute("; ".join(sql), params)
+        cursor.execute(sql, params)
     finally:
         cursor.close()
 
@@ -462,12 +462,13 @@ class UnitOfWork:
         appends = [self.store.prepare(a.aggregate_type, a.id, a.saved_version, a.pending_events, self.context)
                    for a in aggregates]
         self.store.write(self.conn, appends)
-        saved = []
-        for aggregate, append in zip(aggregates, appends):
-            aggregate.mark_saved(aggregate.saved_version + len(append.envelopes))
-            saved.extend(append.envelopes)
-        self.saved.extend(saved)
-        return saved
+        return [envelope for aggregate, append in zip(aggregates, appends)
+                for envelope in self._saved(aggregate, append)]
+
+    def _saved(self, aggregate: Aggregate, append) -> list[Envelope]:
+        aggregate.mark_saved(aggregate.saved_version + len(append.envelopes))
+        self.saved.extend(append.envelopes)
+        return append.envelopes
 
     def save(self, aggregate: Aggregate) -> list[Envelope]:
         """Append the aggregate's new events; with them, a snapshot when its
@@ -484,6 +485,4 @@ class UnitOfWork:
                             "a projector of it must be called (it reads or updates)")
         else:
             self._held.append(append)
-        aggregate.mark_saved(new)
-        self.saved.extend(append.envelopes)
-        return append.envelopes
+        return self._saved(aggregate, append)
