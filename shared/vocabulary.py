@@ -88,3 +88,28 @@ STAGE_LABELS = {"applicant": "入党申请人", "activist": "入党积极分子"
 GENDER_LABELS = {"male": "男", "female": "女"}
 GROUND_LABELS = {"employer_change": "工作调动", "residence_change": "居住地变更", "long_absence": "外出时间较长",
                  "other": "其他原因", "branch_founding": "成立新党组织"}
+
+MESSAGES_ZH = {
+    # problems of an input
+    "required": "必填项未填写",
+    "invalid": "格式不正确",
+    # rule codes (the figures are the rule set's: a message names none)
+    "members.pipeline.min_age": "申请入党时未达到规定年龄",
+    "members.pipeline.activist_period": "入党积极分子培养期未满规定期限",
+    "members.pipeline.probation_end": "预备期未满规定期限",
+    "members.registration.active_branch": "所在党支部不存在或已撤销",
+    "members.vote.eligible_count": "应到会有表决权人数与党员名册不符",
+    "members.vote.attendee": "到会人员中有不具有表决权的人员",
+    "members.vote.present_count": "实到人数与到会名单不符",
+    "members.transfer.dues_outstanding": "党费未缴清，暂不能开具组织关系介绍信",
+    "orgs.count.differs_from_records": "申报的正式党员人数与党员名册不符",
+    # a roster import's own
+    "import.branch_outside": "所在党支部不在本次导入的组织范围内",
+    "import.branch_unknown": "找不到该党支部",
+    "import.duplicate_in_file": "身份证号码在文件中重复出现",
+    "import.unknown_column": "无法识别的列",
+    "import.interrupted": "导入中断，未写入任何数据",
+    "import.failed": "导入失败，未写入任何数据",
+}
+"""Chinese messages by code, for people: what the import reports (and the
+first entries of the web app's table). Codes without one fall back to "invalid"."""

@@ -26,10 +26,15 @@ def _account_row(conn, member_id: str):
     return row
 
 
+def period_of(row) -> Period:
+    """A schedule row as the ledger's ``Period``."""
+    return Period(**{name: getattr(row, name) for name in PERIOD_FIELDS})
+
+
 def periods_of(conn, member_id: str) -> list[Period]:
     rows = conn.execute(select(dues_schedule).where(dues_schedule.c.member_id == member_id)
                         .order_by(dues_schedule.c.from_month))
-    return [Period(**{name: getattr(row, name) for name in PERIOD_FIELDS}) for row in rows]
+    return [period_of(row) for row in rows]
 
 
 def _paid(conn, member_id: str) -> dict[int, object]:

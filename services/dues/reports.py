@@ -12,12 +12,13 @@ import datetime as dt
 
 from sqlalchemy import Integer, and_, case, distinct, exists, func, literal, or_, select, union_all
 
-from shared.errors import NotFound
+from shared.contracts.members import MEMBER_PATH
+from shared.errors import InvalidInput, NotFound
 
 from . import org_replica
 from . import ledger
-from .ledger import ZERO, Period, month_of, month_text
-from .queries import PERIOD_FIELDS, owed_months
+from .ledger import ZERO, month_of, month_text
+from .queries import owed_months, period_of
 from .projections import (Fen, dues_accounts, dues_excuses, dues_flags, dues_paid_months, dues_payments,
                           dues_schedule)
 
@@ -159,15 +160,14 @@ def arrears(conn, org_id: str, today: dt.date, limit: int, offset: int) -> dict:
                                .where(dues_excuses.c.member_id.in_(liable))).scalars())
     behind = []
     for account in accounts:
-        periods = [Period(**{name: getattr(row, name) for name in PERIOD_FIELDS})
-                   for row in schedules.get(account.member_id, [])]
+        periods = [period_of(row) for row in schedules.get(account.member_id, [])]
         months = {row.month for row in paid.get(account.member_id, [])}
         owed = owed_months(periods, months, account.owes_from, now)
         if not owed:
             continue
         flagged = flags.get(account.member_id)
         behind.append({
-            "member_id": account.member_id, "href": f"/api/v1/members/{account.member_id}/dues",
+            "member_id": account.member_id, "href": f"{MEMBER_PATH}{account.member_id}/dues",
             "org_id": account.org_id, "org_name": orgs.get(account.org_id),
             "owed_months": len(owed), "first_unpaid_month": owed[0]["month"],
             "outstanding": sum((month["amount"] for month in owed), ZERO),
@@ -184,14 +184,20 @@ MAX_PAYMENTS = 100_000
 """Payments in one export (a district's year is ~75,000 member-months)."""
 
 
-def payments(conn, org_id: str, year: int) -> list[dict]:
-    """The payments recorded in the organisation's subtree in ``year``, by
-    date: who paid, for which months, how much (dues and voluntary)."""
+def payments(conn, org_id: str, year: int, month: int | None = None) -> list[dict]:
+    """The payments recorded in the organisation's subtree in ``year`` (or
+    its ``month``), by date: who paid, for which months, how much (dues and
+    voluntary). More than ``MAX_PAYMENTS`` is refused (ask a month), never cut."""
     _, orgs = _scope(conn, org_id)
-    rows = conn.execute(select(dues_payments).where(
-        dues_payments.c.org_id.in_(list(orgs)), dues_payments.c.paid_on >= dt.date(year, 1, 1),
-        dues_payments.c.paid_on < dt.date(year + 1, 1, 1))
-        .order_by(dues_payments.c.paid_on, dues_payments.c.org_id, dues_payments.c.position).limit(MAX_PAYMENTS))
+    start = dt.date(year, month or 1, 1)
+    end = dt.date(year + 1, 1, 1) if month in (None, 12) else dt.date(year, month + 1, 1)
+    where = (dues_payments.c.org_id.in_(list(orgs)), dues_payments.c.paid_on >= start, dues_payments.c.paid_on < end)
+    count = conn.execute(select(func.count()).select_from(dues_payments).where(*where)).scalar_one()
+    if count > MAX_PAYMENTS:
+        raise InvalidInput(f"{count} payments: more than {MAX_PAYMENTS} in one export; ask for a month",
+                           {"month": "required for this many payments"})
+    rows = conn.execute(select(dues_payments).where(*where)
+                        .order_by(dues_payments.c.paid_on, dues_payments.c.org_id, dues_payments.c.position))
     return [{"payment_id": row.payment_id, "member_id": row.member_id, "org_id": row.org_id,
              "org_name": orgs.get(row.org_id), "months": [m["month"] for m in row.months],
              "dues_amount": row.dues_amount, "voluntary_extra": row.voluntary_extra, "total": row.total,

@@ -152,12 +152,11 @@ class DuesService:
                                                                 **params))
 
     @domain_rpc
-    def list_payments(self, org_id, year):
-        """The subtree's payments of ``year`` (reports.payments), for an export."""
-        params = _valid(contract.ReportIn, {"year": year})
+    def list_payments(self, org_id, year, month=None):
+        """The subtree's payments of ``year`` or its ``month`` (reports.payments), for an export."""
+        params = _valid(contract.ReportIn, {"year": year, "month": month})
         with self._read() as conn:
-            return _out(contract.PaymentRowOut, reports.payments(conn, _id(org_id, "org_id"), params["year"]),
-                        many=True)
+            return _out(contract.PaymentRowOut, reports.payments(conn, _id(org_id, "org_id"), **params), many=True)
 
     @domain_rpc
     def list_arrears(self, org_id, limit=50, offset=0):
@@ -168,8 +167,9 @@ class DuesService:
 
     @domain_rpc
     def run_arrears_check(self, as_of_month=None):
-        """Flag members 6 consecutive months behind without a recorded reason, up
-        to ``as_of_month`` (last month by default); idempotent per member and month."""
+        """Flag members behind for the rule set's run of months without a
+        recorded reason, up to ``as_of_month`` (last month by default);
+        idempotent per member and month."""
         params = _valid(contract.ArrearsCheckIn, {"as_of_month": as_of_month})
         as_of = month_index(params["as_of_month"]) if params["as_of_month"] else month_of(_today()) - 1
         return _out(contract.ArrearsRunOut, self._arrears_check(as_of))

@@ -28,6 +28,7 @@ from shared.errors import InvalidInput
 from shared.idempotency import MAX_KEY_LENGTH
 
 from . import policy
+from . import payload
 from .payload import read_json_object, read_query
 from .responses import HttpError, RpcTimedOut, json_response, response_for_exception
 # The web server (reading, checks, routing errors) is server.py; re-exported here.
@@ -76,6 +77,9 @@ def api(method, path, *, summary, tag, body=None, query=None, response=None, man
     example shown in the OpenAPI document. The route's rule is its entry in
     ``policy.POLICY``, checked before the body is validated or the handler runs.
     """
+    if upload and not path.startswith(payload.UPLOAD_PATHS):
+        raise ValueError(f"{method} {path}: an upload route lies under {payload.UPLOAD_PATHS}, where the web "
+                         "server lets a large body of its media types through")
     route = Route(method, path, summary, tag, body, query, response, many, status, example, description,
                   tuple(errors), media, tuple(upload))
     body_schema = body() if body is not None else None

@@ -24,8 +24,9 @@ MAX_UPLOAD_BYTES = 16 * 1024 * 1024
 """A roster file (XLSX or CSV; the district's 6,234 members are ~1 MB): the one body allowed to be large."""
 
 
-UPLOAD_MEDIA = ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "text/csv",
-                "application/csv", "application/octet-stream")
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+CSV = "text/csv"
+UPLOAD_MEDIA = (XLSX, CSV, "application/csv", "application/octet-stream")
 """What an upload may be sent as: none is a type a browser form sends across origins unasked."""
 
 

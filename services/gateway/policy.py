@@ -117,8 +117,8 @@ class ImportJob:
     """The organisation an import job is for."""
 
     def target(self, request):
-        job = request.members.get_import_job(request.value("path", "job_id"))
-        return Target((request.lineage(job["org_id"]),))
+        return Target((request.lineage(request.index.import_job_org(request.value("path", "job_id"),
+                                                                    request.members)),))
 
 
 @dataclass(frozen=True)

@@ -53,6 +53,7 @@ class ScopeIndex:
         self.lineages: dict[str, tuple] = {}
         self.members: dict[str, MemberPlace] = {}
         self.foundings: dict[str, str] = {}
+        self.import_jobs: dict[str, str] = {}  # job id -> the organisation it is for (never changes)
         self.transfers: dict[str, TransferSides] = {}
 
     # -- feeding it ------------------------------------------------------
@@ -81,14 +82,18 @@ class ScopeIndex:
         table[key] = value
 
     # -- asking it -------------------------------------------------------
+    def _known(self, cache: dict, key: str, read):
+        """``cache[key]``, read (and kept) the first time it is asked."""
+        known = cache.get(key)
+        if known is None:
+            known = read()
+            self._put(cache, key, known)
+        return known
+
     def lineage(self, org_id: str, orgs) -> tuple:
         """The organisation and its ancestors; ``orgs`` is the worker's orgs
         proxy, called only for an organisation not seen before."""
-        known = self.lineages.get(org_id)
-        if known is None:
-            known = tuple(orgs.lineage(org_id))
-            self._put(self.lineages, org_id, known)
-        return known
+        return self._known(self.lineages, org_id, lambda: tuple(orgs.lineage(org_id)))
 
     def member_org(self, member_id: str, members) -> str:
         known = self.members.get(member_id)
@@ -99,11 +104,10 @@ class ScopeIndex:
         return known.org_id
 
     def founding_parent(self, request_id: str, orgs) -> str:
-        known = self.foundings.get(request_id)
-        if known is None:
-            known = orgs.get_founding_request(request_id)["parent_id"]
-            self._put(self.foundings, request_id, known)
-        return known
+        return self._known(self.foundings, request_id, lambda: orgs.get_founding_request(request_id)["parent_id"])
+
+    def import_job_org(self, job_id: str, members) -> str:
+        return self._known(self.import_jobs, job_id, lambda: members.get_import_job(job_id)["org_id"])
 
     def transfer(self, transfer_id: str, members) -> TransferSides:
         known = self.transfers.get(transfer_id)

@@ -2,8 +2,9 @@
 ``GatewayService``: the import template, an import (an XLSX or CSV file in
 the template, read here with openpyxl / csv into rows the members service
 checks and writes: a job to poll), and XLSX exports of a subtree's roster
-(masked as the caller's role requires), payments and dues report. The columns are ``shared.contracts.members.COLUMNS``,
-so an exported roster reads back as an import."""
+(masked as the caller's role requires), payments and dues report. The
+columns are ``shared.contracts.members.COLUMNS``, so an exported roster
+reads back as an import."""
 import csv
 import datetime as dt
 import io
@@ -14,22 +15,25 @@ from openpyxl import Workbook, load_workbook
 from openpyxl.styles import Font
 from werkzeug.wrappers import Response
 
-from shared.contracts.members import COLUMNS
+from shared.contracts.members import COLUMNS, FIELD_HEADERS
 from shared.contracts import dues as dc, members as c
 from shared.errors import InvalidInput
 from shared.vocabulary import GENDER_LABELS, STAGE_LABELS
 
 from .http import V1, api
-from .payload import MAX_UPLOAD_BYTES, read_body
+from .payload import CSV, MAX_UPLOAD_BYTES, UPLOAD_MEDIA, XLSX, read_body
 
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-CSV = "text/csv"
 IMPORTS = V1 + "/imports"
 UPLOAD_NOTE = ("The request body is the file itself (at most 16 MiB), with Content-Type " + XLSX + " or " + CSV +
                " (UTF-8, or GB18030 as Excel saves it); the first row is the template's headers. Answers 202 with "
                "the import job: poll GET /api/v1/imports/{job_id} until its state is imported, refused (mode "
                "all, a bad row: nothing written) or failed. Every bad row is listed with its row number, "
                "column and reason, in Chinese and English.")
+
+
+REQUIRED_COLUMNS = [(FIELD_HEADERS[name], name) for name, field in c.RegisterMemberIn().fields.items()
+                    if field.required and name in FIELD_HEADERS]
+"""The template's columns a registration cannot do without (its contract's required fields)."""
 
 
 def _cell(value):
@@ -66,8 +70,7 @@ def rows_of(body: bytes, content_type: str) -> list[dict]:
     if not table or not any(table[0]):
         raise InvalidInput("the file has no header row", {"file": "empty"})
     headers = [str(h).strip() if h is not None else "" for h in table[0]]
-    missing = [header for header, field, _, _ in COLUMNS[:11] if header not in headers and field not in headers
-               and field != "group_id"]
+    missing = [header for header, field in REQUIRED_COLUMNS if header not in headers and field not in headers]
     if missing:
         raise InvalidInput("the header row lacks the template's columns: " + "、".join(missing),
                            {"file": {"missing_columns": missing}})
@@ -133,23 +136,16 @@ class SpreadsheetsApi:
     @api("GET", IMPORTS + "/members/template", tag="imports", media=XLSX,
          summary="The roster import template (XLSX, Chinese column headers), with a sheet explaining each column")
     def import_template(self):
-        book_bytes = workbook(("党员名册", ROSTER_HEADERS, []))
-        book = load_workbook(io.BytesIO(book_bytes))
-        notes = book.create_sheet("填写说明")
-        notes.append(["列名", "English", "示例 / example"])
-        for header, _, english, example in COLUMNS:
-            notes.append([header, english, example])
-        notes.append([])
-        notes.append(["人员类别", " / ".join(STAGE_LABELS.values())])
-        notes.append(["性别", " / ".join(GENDER_LABELS.values())])
-        notes.append(["日期", "YYYY-MM-DD"])
-        out = io.BytesIO()
-        book.save(out)
-        return xlsx_response(out.getvalue(), "member-import-template.xlsx")
+        notes = [[header, english, example] for header, _, english, example in COLUMNS] + [
+            [], ["人员类别", " / ".join(STAGE_LABELS.values())], ["性别", " / ".join(GENDER_LABELS.values())],
+            ["日期", "YYYY-MM-DD"]]
+        return xlsx_response(workbook(("党员名册", ROSTER_HEADERS, []),
+                                      ("填写说明", ["列名", "English", "示例 / example"], notes)),
+                             "member-import-template.xlsx")
 
     @api("POST", IMPORTS + "/members", tag="imports", status=202, query=c.ImportQueryIn, response=c.ImportJobOut,
          summary="Import a roster (XLSX or CSV in the template): checked row by row, written all or nothing",
-         description=UPLOAD_NOTE, errors=(413,), upload=(XLSX, CSV))
+         description=UPLOAD_NOTE, errors=(413,), upload=UPLOAD_MEDIA)
     def import_members(self, org_id, mode, request):
         rows = rows_of(read_body(request, limit=MAX_UPLOAD_BYTES), request.content_type)
         return self.members.import_members(org_id, rows, mode=mode)
@@ -184,9 +180,10 @@ class SpreadsheetsApi:
             f"dues-report-{org_id}-{year}.xlsx")
 
     @api("GET", V1 + "/orgs/<org_id>/payments.xlsx", tag="imports", media=XLSX, query=dc.ReportIn,
-         summary="The payments recorded in the organisation's subtree in a year, as XLSX, with members' names")
+         summary="The payments recorded in the organisation's subtree in a year (or a month of it), as XLSX, "
+                 "with members' names")
     def export_payments(self, org_id, year, month=None):
-        payments = self.dues.list_payments(org_id, year)
+        payments = self.dues.list_payments(org_id, year, month=month)
         names = self.members.member_names(sorted({p["member_id"] for p in payments})) if payments else {}
         rows = [[p["paid_on"], names.get(p["member_id"], p["member_id"]), p["org_name"] or p["org_id"],
                  "、".join(p["months"]), _money(p["dues_amount"]), _money(p["voluntary_extra"]), _money(p["total"]),

@@ -28,7 +28,7 @@ from shared.tables import UTCDateTime
 from shared.contracts import members as contract
 from shared.contracts.members import COLUMNS, FIELD_HEADERS, HEADERS  # noqa: F401 (COLUMNS: the template)
 from shared.errors import DomainError
-from shared.vocabulary import GENDER_LABELS, STAGE_LABELS
+from shared.vocabulary import GENDER_LABELS, MESSAGES_ZH, STAGE_LABELS
 
 from . import personal
 from .checks import OrgView
@@ -41,22 +41,7 @@ log = logging.getLogger(__name__)
 
 STAGE_BY_LABEL = {label: stage for stage, label in STAGE_LABELS.items()} | {"正式党员": "full", "预备党员": "probationary"}
 GENDER_BY_LABEL = {label: gender for gender, label in GENDER_LABELS.items()}
-MODES = ("all", "valid_rows")
 
-MESSAGES_ZH = {
-    "required": "必填项未填写",
-    "invalid": "格式不正确",
-    "members.pipeline.min_age": "申请入党时未满十八周岁",
-    "members.pipeline.activist_period": "入党积极分子培养期不满一年",
-    "members.pipeline.probation_end": "预备期未满即转为正式党员",
-    "members.registration.active_branch": "所在党支部不存在或已撤销",
-    "import.branch_outside": "所在党支部不在本次导入的组织范围内",
-    "import.branch_unknown": "找不到该党支部",
-    "import.duplicate_in_file": "身份证号码在文件中重复出现",
-    "import.unknown_column": "无法识别的列",
-    "import.interrupted": "导入中断，未写入任何数据",
-    "import.failed": "导入失败，未写入任何数据",
-}
 
 import_jobs = Table(
     "import_jobs", metadata,

@@ -17,6 +17,7 @@ database made before them simply gets them empty."""
 import datetime as dt
 
 from sqlalchemy import Column, Date, LargeBinary, String, Table, delete, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from shared.envelope import Envelope
@@ -215,8 +216,9 @@ def index_phones(conn, vault: Vault, batch: int = 500) -> int:
                        .limit(batch)).all()
     rows = [{"member_id": row.member_id, "phone_hmac": vault.phone_index(phone_digits(
         decrypt_row(vault, row.member_id, row.wrapped_key, None, row.phone)["phone"]))} for row in missing]
-    if rows:
-        _guarded(conn, _NEW_PHONE, rows)
+    if rows:  # another replica filling in the same rows at start-up: theirs stand
+        dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+        _guarded(conn, dialect.insert(member_phone_index).on_conflict_do_nothing(), rows)
     return len(rows)
 
 

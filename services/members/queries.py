@@ -20,7 +20,7 @@ from shared.contracts.members import (MEMBER_PATH, PHONE_PATTERN, STAGE_DATES, i
 from shared.vocabulary import BRANCH_KINDS
 from shared.contracts.transfers import PENDING_TRANSFER_STATES
 from shared.database import driver_rows
-from shared.errors import NotFound
+from shared.errors import InvalidInput, NotFound
 
 from .transfers import queries as transfer_queries
 from .org_replica import known_orgs, org_kind, subtree_ids
@@ -143,8 +143,9 @@ DEADLINES = (
 
 
 def pipeline_due(conn, org_id: str, as_of: dt.date, scope: str = "subtree") -> dict:
-    """The branch's pipeline deadlines for active members: ``due`` on or after
-    ``as_of`` (soonest first), ``overdue`` before it (oldest first). The
+    """The pipeline deadlines of the organisation's members (``in_scope``:
+    a committee's whole subtree by default) who are active: ``due`` on or
+    after ``as_of`` (soonest first), ``overdue`` before it (oldest first). The
     dates were computed when each step was recorded, under the rules in
     force then; ``candidate_eligibility`` is the day an activist may become
     a candidate."""
@@ -346,10 +347,14 @@ MAX_ROSTER = 20_000
 def roster(conn, org_id: str, principal=None, *, vault=None) -> list[dict]:
     """Every member of the organisation's list (its whole subtree, as
     ``list_members``), full records by branch and name, personal data shown
-    where the caller may see it (decided per member, as ``get_member``)."""
+    where the caller may see it (decided per member, as ``get_member``).
+    More than ``MAX_ROSTER`` is refused (export a part of the tree), never cut."""
     rows = conn.execute(_member_query().where(in_scope(conn, org_id)).order_by(members.c.org_id, members.c.name,
                                                                                members.c.id)
-                        .limit(MAX_ROSTER), {"org_id": org_id}).all()
+                        .limit(MAX_ROSTER + 1), {"org_id": org_id}).all()
+    if len(rows) > MAX_ROSTER:
+        raise InvalidInput(f"more than {MAX_ROSTER} members in one roster: export an organisation lower in the tree",
+                           {"org_id": org_id})
     return [member_dict(row, vault, may_reveal(principal, row.id, lambda row=row: lineage(conn, row.org_id)))
             for row in rows]
 

@@ -201,7 +201,7 @@ class MembersService(transfer_service.TransferEntrypoints):
         per the verified caller, for the gateway's spreadsheet."""
         with self._read() as conn:
             rows = queries.roster(conn, _id(org_id, "org_id"), self.ctx.principal(), vault=self.vault)
-        return [_out(contract.MemberOut, row) for row in rows]
+        return _out(contract.MemberOut, rows, many=True)
 
     @domain_rpc
     def get_import_job(self, job_id):

@@ -11,7 +11,7 @@ class FixedScope:
     """The gateway's ``ScopeIndex`` with fixed answers: every organisation
     sits directly under the district committee ``d0`` (its lineage is
     ``(org_id, "d0")``; ``d0``'s own is ``("d0",)``), every member is in
-    branch ``b1``, every founding request was made to ``o1``, and every
+    branch ``b1``, every founding request was made to ``o1`` (and every import is for it), and every
     transfer moves ``m1`` from ``b1`` to ``b2``. It never calls a proxy."""
 
     def __init__(self):
@@ -30,6 +30,9 @@ class FixedScope:
         return "b1"
 
     def founding_parent(self, request_id, orgs):
+        return "o1"
+
+    def import_job_org(self, job_id, members):
         return "o1"
 
     def transfer(self, transfer_id, members):

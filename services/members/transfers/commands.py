@@ -13,6 +13,7 @@ is nothing (left) to do."""
 import datetime as dt
 import logging
 import uuid
+from functools import partial
 
 from shared.contracts.transfers import TRANSFER_ACTIONS
 from shared.errors import Conflict, NotFound
@@ -127,7 +128,7 @@ def issue_letter(uow, transfer: Transfer, *, today, clearance=None, issued_on=No
     on = issued_on or today
     transfer.issue_letter(transfer_rules_in_force(on), today=today, issued_on=on,
                           dues=dues_on_letter(clearance, dues_paid_up_to),
-                          serial=lambda issuer, year: next_letter_serial(uow.conn, issuer, year), **letter)
+                          serial=partial(next_letter_serial, uow.conn), **letter)
 
 
 def reissue_letter(uow, transfer: Transfer, *, today, clearance=None, issued_on=None, dues_paid_up_to=None,
@@ -135,7 +136,7 @@ def reissue_letter(uow, transfer: Transfer, *, today, clearance=None, issued_on=
     on = issued_on or today
     transfer.reissue_letter(transfer_rules_in_force(on), today=today, issued_on=on,
                             dues=dues_on_letter(clearance, dues_paid_up_to),
-                            serial=lambda issuer, year: next_letter_serial(uow.conn, issuer, year), **letter)
+                            serial=partial(next_letter_serial, uow.conn), **letter)
 
 
 # ---- the receiving side -------------------------------------------------------------------
@@ -227,6 +228,18 @@ def flag_report_overdue(uow, transfer_id: str, *, today: dt.date) -> bool:
     return True
 
 
+def _why_not_moved(member, branch_id: str) -> str | None:
+    if member is None or not member.created:
+        return "unknown"
+    if member.gone:
+        return member.status
+    if member.org_id == branch_id:
+        return "already there"
+    if member.open_transfer_id is not None:
+        return f"transfer {member.open_transfer_id} under way"
+    return None
+
+
 def move_founders(uow, branch_id: str, *, parent_id: str, member_ids: list[str], founded_on: dt.date,
                   founding_request_id: str) -> list[str]:
     """The founding members named by their records move into the branch just
@@ -236,12 +249,10 @@ def move_founders(uow, branch_id: str, *, parent_id: str, member_ids: list[str],
     moved = []
     for member_id in member_ids:
         member = uow.find(TransferringMember, member_id)
-        if member is None or not member.created or member.gone or member.org_id == branch_id \
-                or member.open_transfer_id is not None:
+        staying = _why_not_moved(member, branch_id)
+        if staying:
             log.warning("founding %s: member %s is not moved into branch %s (%s)", founding_request_id, member_id,
-                        branch_id, "unknown" if member is None or not member.created else
-                        member.status if member.gone else "already there" if member.org_id == branch_id
-                        else f"transfer {member.open_transfer_id} under way")
+                        branch_id, staying)
             continue
         from_org = _org(uow.conn, member.org_id)
         transfer = Transfer.move_founder(new_id(), member=member,

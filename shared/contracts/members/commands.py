@@ -10,7 +10,7 @@ from .fields import IdNumber, Phone, _check_id_birth_date, _count, _expected_ver
 __all__ = [
     "AdmissionVoteIn", "ApproveAdmissionIn", "ApproveCandidateIn", "AssignContactsIn", "AssignSponsorsIn",
     "CancelProbationIn", "ChangeStatusIn", "ConfirmFullIn", "DesignateActivistIn", "ErasePersonalDataIn",
-    "ExtendProbationIn", "GetMemberIn", "ImportIn", "ImportQueryIn", "MemberIdsIn", "LegacyExceptionIn", "MAX_IMPORT_ROWS", "MemberListIn", "PIPELINE_STEPS", "PipelineDueIn", "RecordAssessmentIn",
+    "ExtendProbationIn", "GetMemberIn", "IMPORT_MODES", "ImportIn", "ImportQueryIn", "MemberIdsIn", "LegacyExceptionIn", "MAX_IMPORT_ROWS", "MemberListIn", "PIPELINE_STEPS", "PipelineDueIn", "RecordAssessmentIn",
     "RecordPoliticalReviewIn", "RecordTalkIn", "RecordTrainingIn", "RegisterMemberIn", "SearchIn", "StepIn",
     "UpdateMemberIn", "VoteIn", "vote_count_problems",
 ]
@@ -288,22 +288,22 @@ MAX_IMPORT_ROWS = 20_000
 """Rows of one import: the district's whole roster (6,234 members) and room to spare."""
 
 
-class ImportIn(Schema):
-    """A roster to import: its rows keyed by the template's headers (the
-    gateway reads them from the XLSX or CSV file)."""
-    org_id = fields.String(required=True, validate=ID, metadata=_describe(
-        "the organisation the roster is for: every row's branch is in its subtree"))
-    mode = fields.String(load_default="all", validate=validate.OneOf(("all", "valid_rows")), metadata=_describe(
-        "all: nothing is written unless every row is valid; valid_rows: the valid rows are written", "all"))
-    rows = fields.List(fields.Dict(keys=fields.String()), required=True,
-                       validate=validate.Length(min=1, max=MAX_IMPORT_ROWS))
+IMPORT_MODES = ("all", "valid_rows")
 
 
 class ImportQueryIn(Schema):
+    """Where a roster goes and how strictly (the import's query parameters)."""
     org_id = fields.String(required=True, validate=ID, metadata=_describe(
         "the organisation the roster is for (yours to administer): every row's branch is in its subtree"))
-    mode = fields.String(load_default="all", validate=validate.OneOf(("all", "valid_rows")), metadata=_describe(
+    mode = fields.String(load_default="all", validate=validate.OneOf(IMPORT_MODES), metadata=_describe(
         "all: nothing is written unless every row is valid; valid_rows: the valid rows are written", "all"))
+
+
+class ImportIn(ImportQueryIn):
+    """A roster to import: its rows keyed by the template's headers (the
+    gateway reads them from the XLSX or CSV file)."""
+    rows = fields.List(fields.Dict(keys=fields.String()), required=True,
+                       validate=validate.Length(min=1, max=MAX_IMPORT_ROWS))
 
 
 class MemberIdsIn(Schema):

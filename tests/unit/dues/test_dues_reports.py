@@ -7,7 +7,7 @@ import pytest
 
 from services.dues import commands, org_replica, reports
 from shared.envelope import Envelope
-from shared.errors import NotFound
+from shared.errors import InvalidInput, NotFound
 
 TODAY = dt.date(2024, 7, 15)
 D = Decimal
@@ -167,3 +167,14 @@ def test_a_subtrees_payments_of_a_year_by_date(tree, run, read, admit):
         [("m-6", "branch-a", ["2024-01", "2024-02"], D("30.00")), ("m-7", "branch-c", ["2024-01"], D("65.00"))]
     assert [p["member_id"] for p in read(reports.payments, "general", 2024)] == ["m-6"]
     assert read(reports.payments, "committee", 2023) == []
+
+
+def test_payments_of_a_month_and_too_many_refused_not_cut(tree, run, read, admit, monkeypatch):
+    member(run, admit, "m-8", "branch-a")
+    pay(run, "m-8", ["2024-01"], "15.00")
+    july = read(reports.payments, "committee", 2024, month=TODAY.month)
+    assert [p["member_id"] for p in july] == ["m-8"]
+    assert read(reports.payments, "committee", 2024, month=TODAY.month - 1) == []
+    monkeypatch.setattr(reports, "MAX_PAYMENTS", 0)
+    with pytest.raises(InvalidInput):
+        read(reports.payments, "committee", 2024)

@@ -147,6 +147,17 @@ def test_the_index_reads_an_unseen_record_once_and_events_move_members():
     assert index.transfer("t2", members).to_org_id == "C"
 
 
+def test_an_import_jobs_organisation_is_asked_once():
+    class Jobs:
+        calls = 0
+
+        def get_import_job(self, job_id):
+            Jobs.calls += 1
+            return {"id": job_id, "org_id": "A"}
+    index, jobs = ScopeIndex(), Jobs()
+    assert index.import_job_org("j1", jobs) == index.import_job_org("j1", jobs) == "A" and Jobs.calls == 1
+
+
 def test_the_gateway_refuses_to_start_without_its_secrets():
     with pytest.raises(RuntimeError, match="JWT_SECRET"):
         check_config({"MASTER_KEY": "k"})

@@ -4,6 +4,8 @@ nothing written unless the whole file is valid (or only the valid rows, in
 mode valid_rows); the ID number is the natural key, so importing a file
 twice changes nothing."""
 
+import datetime as dt
+
 import pytest
 from sqlalchemy import func, select
 
@@ -11,6 +13,7 @@ from members_builders import TODAY
 from roster_rows import roster_row
 from services.members import imports, personal, queries
 from services.members.projections import members
+from shared.errors import InvalidInput
 from shared.tables import events, outbox
 
 
@@ -59,7 +62,7 @@ def test_every_bad_row_is_reported_with_its_row_column_and_reason_and_nothing_is
     assert found == {(2 * offset + 3, column, code) for offset, (_, column, code) in enumerate(BAD)}
     assert all(e["message"] and e["message_zh"] for e in job["errors"])
     assert next(e for e in job["errors"] if e["code"] == "members.pipeline.activist_period")["message_zh"] == \
-        "入党积极分子培养期不满一年"
+        "入党积极分子培养期未满规定期限"
     assert count(db, members) == before, "nothing written"
 
 
@@ -122,3 +125,30 @@ def test_a_large_file_shows_its_progress(db, uow, vault, district):
     assert [n for n in seen if n is not None][:3] == [0, 500, 1000]
     with db.connect() as conn:
         assert imports.get_job(conn, job_id)["written"] == 1200
+
+
+def test_the_chinese_messages_name_no_rule_figures():
+    """The figures are the rule set's: a message that named one would go stale with a revision."""
+    from shared.vocabulary import MESSAGES_ZH
+    figures = set("0123456789一二三四五六七八九十百")
+    assert not [message for message in MESSAGES_ZH.values() if figures & set(message)]
+    assert {"members.vote.eligible_count", "members.transfer.dues_outstanding",
+            "orgs.count.differs_from_records", "members.pipeline.min_age"} <= set(MESSAGES_ZH)
+
+
+def test_a_job_its_process_left_unfinished_reads_as_failed_with_nothing_written():
+    """A kill of the members process mid-import leaves its job checking or writing; nothing of it was
+    written (one transaction), and after ``STALE_AFTER`` the job says so."""
+    now = dt.datetime(2026, 12, 4, 12, 0, tzinfo=dt.timezone.utc)
+    job = {"state": "writing", "created_at": now - imports.STALE_AFTER - dt.timedelta(seconds=1), "errors": []}
+    answered = imports.job_answer(job, now)
+    assert answered["state"] == "failed" and [e["code"] for e in answered["errors"]] == ["import.interrupted"]
+    fresh = {**job, "created_at": now - dt.timedelta(minutes=1)}
+    assert imports.job_answer(fresh, now)["state"] == "writing"
+
+
+def test_a_roster_too_large_for_one_export_is_refused_not_cut(read, district, monkeypatch):
+    monkeypatch.setattr(queries, "MAX_ROSTER", 3)
+    assert len(read(queries.roster, "branch-1")) == 3
+    with pytest.raises(InvalidInput):
+        read(queries.roster, "committee-1")
